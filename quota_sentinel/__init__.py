@@ -1,0 +1,3 @@
+"""quota-sentinel: AI subscription quota monitoring for coding agents."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,57 @@
+"""The Flask app factory: logging, services context, smorest Api, blueprints, error handlers."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask import Flask, Response, g, request
+
+from quota_sentinel import __version__
+from quota_sentinel.api import docs, health, instances, poll, providers, status
+from quota_sentinel.api.errors import register_error_handlers
+from quota_sentinel.api.schemas.status import ProviderStatusSchema
+from quota_sentinel.api.smorest import Api
+from quota_sentinel.config import Settings
+from quota_sentinel.logconfig import configure_logging, log_context
+from quota_sentinel.services.context import Context
+
+API_PREFIX = "/v1"
+BLUEPRINTS = (instances, status, providers, poll, health)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def create_app(settings: Settings | None = None, context: Context | None = None) -> Flask:
+    """Builds the web app. Nothing connects until the first request needs Redis."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings, "web")
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE="quota-sentinel",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.extensions["quota_sentinel"] = context or Context.build(settings)
+    api = Api(app)
+    api.spec.components.schema("ProviderStatus", schema=ProviderStatusSchema)
+    for module in BLUEPRINTS:
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
+    app.register_blueprint(docs.blp, url_prefix=API_PREFIX)
+    register_error_handlers(app)
+    app.before_request(_stamp_request_id)
+    app.after_request(_echo_request_id)
+    return app
+
+
+def _stamp_request_id() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    log_context.set(g.request_id)
+
+
+def _echo_request_id(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "-")
+    return response

@@ -1,0 +1,22 @@
+"""/health: is Redis reachable, when did a worker last poll, which version runs."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from quota_sentinel.api.auth import context
+from quota_sentinel.api.schemas.status import HealthSchema
+from quota_sentinel.api.smorest import Blueprint
+from quota_sentinel.services.health import health
+
+blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness.")
+
+
+@blp.route("")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, schema=HealthSchema, description="Redis is unreachable")
+    def get(self):
+        """Redis reachable, last poll age, workers, version; 503 when Redis is down"""
+        report = health(context(), context().clock())
+        return report, (200 if report["status"] == "ok" else 503)

@@ -1,0 +1,20 @@
+"""/poll: ask for an immediate poll of the caller's accounts (debounced by the min poll gap)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from quota_sentinel.api.auth import caller, context
+from quota_sentinel.api.schemas.instances import PollResultSchema
+from quota_sentinel.api.smorest import Blueprint
+from quota_sentinel.services.instances import request_poll
+
+blp = Blueprint("poll", __name__, url_prefix="/poll", description="Poll now.")
+
+
+@blp.route("")
+class Poll(MethodView):
+    @blp.response(202, PollResultSchema)
+    def post(self):
+        """Poll the caller's accounts now, or as soon as the minimum poll gap allows"""
+        return request_poll(context(), caller(), context().clock())

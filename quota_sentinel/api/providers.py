@@ -1,0 +1,39 @@
+"""/providers: the caller's accounts with their windows and forecasts."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from quota_sentinel.api.auth import caller, context
+from quota_sentinel.api.schemas.status import ProviderDetailSchema, ProviderMapSchema
+from quota_sentinel.api.smorest import Blueprint
+from quota_sentinel.services.status import provider_detail, providers_for_instance
+
+blp = Blueprint(
+    "providers",
+    __name__,
+    url_prefix="/providers",
+    description="Usage and forecasts of the caller's provider accounts.",
+)
+
+PROVIDER_MAP = {
+    "type": "object",
+    "additionalProperties": {"$ref": "#/components/schemas/ProviderStatus"},
+}
+
+
+@blp.route("")
+class Providers(MethodView):
+    @blp.response(200, ProviderMapSchema)
+    @blp.doc(responses={"200": {"content": {"application/json": {"schema": PROVIDER_MAP}}}})
+    def get(self):
+        """Every provider of the calling instance: status and windows"""
+        return providers_for_instance(context(), caller().instance, context().clock())
+
+
+@blp.route("/<string:name>")
+class ProviderByName(MethodView):
+    @blp.response(200, ProviderDetailSchema)
+    def get(self, name):
+        """The caller's account of one provider, with its subscribers"""
+        return provider_detail(context(), caller().instance, name, context().clock())

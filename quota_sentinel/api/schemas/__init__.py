@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the /v1 API, one module per resource."""

@@ -1,0 +1,83 @@
+"""Schemas of the status and provider views."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+STATUS = "GREEN, YELLOW, RED or UNKNOWN"
+
+
+class WindowSchema(ma.Schema):
+    utilization = ma.fields.Float(allow_none=True, metadata={"description": "% used"})
+    velocity_pct_per_hour = ma.fields.Float(allow_none=True)
+    projected_exhaustion_min = ma.fields.Float(
+        allow_none=True, metadata={"description": "minutes until the effective cap"}
+    )
+    projected_at_reset = ma.fields.Float(allow_none=True)
+    resets_at = ma.fields.String(allow_none=True)
+    status = ma.fields.String(metadata={"description": STATUS})
+    stale = ma.fields.Boolean()
+    cap = ma.fields.Float()
+    effective_cap = ma.fields.Float()
+    samples_used = ma.fields.Integer()
+    metadata = ma.fields.Dict()
+
+
+class ProviderStatusSchema(ma.Schema):
+    status = ma.fields.String(metadata={"description": STATUS})
+    stale = ma.fields.Boolean()
+    error = ma.fields.String(allow_none=True)
+    error_code = ma.fields.String(allow_none=True)
+    polled_at = ma.fields.String(allow_none=True)
+    data_at = ma.fields.String(allow_none=True)
+    data_age_s = ma.fields.Integer(allow_none=True)
+    plan = ma.fields.String(allow_none=True)
+    windows = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(WindowSchema))
+
+
+class ProviderDetailSchema(ProviderStatusSchema):
+    name = ma.fields.String()
+    fingerprint = ma.fields.String()
+    subscribers = ma.fields.List(ma.fields.String())
+
+
+class AllocationSchema(ma.Schema):
+    fingerprint = ma.fields.String()
+    subscribers = ma.fields.Integer()
+    share = ma.fields.Float()
+    effective_caps = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+
+
+class TokenStatusSchema(ma.Schema):
+    instance_id = ma.fields.String()
+    project = ma.fields.String()
+    framework = ma.fields.String()
+    state = ma.fields.String()
+    generated_at = ma.fields.String()
+    overall_status = ma.fields.String(metadata={"description": STATUS})
+    recommendation = ma.fields.String(
+        metadata={"description": "PROCEED, PROCEED_SMALL_ONLY or STOP"}
+    )
+    message = ma.fields.String()
+    alternative_providers = ma.fields.List(ma.fields.String())
+    all_exhausted = ma.fields.Boolean()
+    providers = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Nested(ProviderStatusSchema)
+    )
+    allocation = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(AllocationSchema))
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(metadata={"description": "ok or unavailable"})
+    redis = ma.fields.String()
+    version = ma.fields.String()
+    last_poll_age_s = ma.fields.Float(allow_none=True)
+    workers = ma.fields.Integer(allow_none=True)
+
+
+class ProviderMapSchema(ma.Schema):
+    """provider name → ProviderStatus (keys are data, so each value is dumped on its own)."""
+
+    def dump(self, obj, *, many=None):
+        item = ProviderStatusSchema()
+        return {name: item.dump(value) for name, value in obj.items()}

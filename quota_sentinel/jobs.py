@@ -1,0 +1,79 @@
+"""The only link to `workers`: queue names, dotted job paths, and enqueueing with unique ids."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+
+from quota_sentinel.config import Settings
+
+log = logging.getLogger(__name__)
+
+POLL_ACCOUNT = "workers.polling.poll_account"
+ENQUEUE_DUE_POLLS = "workers.ticking.enqueue_due_polls"
+REAP_EXPIRED = "workers.maintenance.reap_expired"
+
+POLL_JOB_TIMEOUT_S = 60
+# A unique job id stays taken while the job hash lives, so results and failures must expire
+# well before the next poll of the same account (the shortest interval is 30 s).
+POLL_RESULT_TTL_S = 10
+POLL_FAILURE_TTL_S = 25
+
+
+def queue_names(settings: Settings) -> dict[str, str]:
+    """Queue names, scoped by the key prefix so deployments sharing a Redis stay apart."""
+    scope = settings.key_prefix.rstrip(":") or "qs"
+    return {"poll": f"{scope}-poll", "maintenance": f"{scope}-maintenance"}
+
+
+def poll_job_id(fp: str) -> str:
+    return f"poll-{fp}"
+
+
+class JobQueue:
+    """Enqueues jobs by dotted name over a raw (undecoded) Redis client, as RQ needs."""
+
+    def __init__(self, r: redis.Redis, settings: Settings) -> None:
+        self.r = r
+        self.names = queue_names(settings)
+
+    def queue(self, purpose: str) -> Queue:
+        return Queue(self.names[purpose], connection=self.r)
+
+    def enqueue_poll(self, fp: str) -> bool:
+        """Enqueues `poll_account(fp)` unless a poll of that account is already queued.
+
+        Returns:
+            True if a job was enqueued, False if one with the same id already exists.
+        """
+        try:
+            self.queue("poll").enqueue(
+                POLL_ACCOUNT,
+                fp,
+                job_id=poll_job_id(fp),
+                unique=True,
+                job_timeout=POLL_JOB_TIMEOUT_S,
+                result_ttl=POLL_RESULT_TTL_S,
+                failure_ttl=POLL_FAILURE_TTL_S,
+            )
+        except DuplicateJobError:
+            log.debug("poll of %s already queued", fp)
+            return False
+        return True
+
+
+# Process entry points in `workers`, called by dotted name from the CLI.
+WORKER_ENTRY = "workers.worker.run"
+SCHEDULER_ENTRY = "workers.schedule.run"
+
+
+def run_entry(dotted: str, **kwargs: object) -> None:
+    """Imports `package.module.function` and calls it (keeps quota_sentinel free of
+    import-time links to workers)."""
+    import importlib
+
+    module, _, name = dotted.rpartition(".")
+    getattr(importlib.import_module(module), name)(**kwargs)

@@ -1,0 +1,144 @@
+"""DeepSeek prepaid balance from /user/balance as one pseudo-utilization window (providers.md §5).
+
+A balance has no window and no reset, so `balance` reports how much of a reference balance has
+been spent: `100 - total / reference * 100`. The reference is the configured
+`reference_balance`, else the one remembered in the account state, else the first balance seen;
+a top-up (balance above the reference) moves the reference up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from quota_sentinel.providers.base import AuthFailed, BadPayload, UsageResult, WindowUsage
+from quota_sentinel.providers.http import HttpFactory
+from quota_sentinel.providers.parsing import clamp_pct, to_float
+
+NAME = "deepseek"
+BALANCE_PATH = "/user/balance"
+WINDOW = "balance"
+DEFAULT_CURRENCY = "USD"
+
+
+def fetch(
+    credentials: Mapping[str, Any],
+    options: Mapping[str, Any],
+    http: HttpFactory,
+    state: Mapping[str, Any],
+    now: float,
+) -> UsageResult:
+    """Poll the DeepSeek balance once.
+
+    Args:
+        credentials: `{"key": "<API key>"}`.
+        options: optional `currency` ("USD", "CNY") and `reference_balance` (amount in that
+            currency that counts as 0 % used).
+        http: factory `http(base_key) -> HttpClient`; DeepSeek uses base key "deepseek".
+        state: the previous UsageResult.state: `{"reference_balance", "currency"}`, or {}.
+        now: current time, epoch seconds (unused).
+
+    Returns:
+        One `balance` window (utilization in percent spent, resets_at None) and
+        `state = {"reference_balance": <amount>, "currency": <code>}` for the caller to store.
+
+    Raises:
+        AuthFailed: no key stored, or HTTP 401/403.
+        BadPayload: no readable `balance_infos`.
+        ProviderError: other HTTP trouble (mapped by providers.http).
+    """
+    key = credentials.get("key")
+    if not isinstance(key, str) or not key.strip():
+        raise AuthFailed(
+            "No DeepSeek API key is stored for this account; register it again with a key."
+        )
+    body = http("deepseek").get_json(
+        BALANCE_PATH,
+        headers={"Authorization": f"Bearer {key.strip()}", "Accept": "application/json"},
+    )
+    return parse_balance(body, options, state)
+
+
+def parse_balance(body: Any, options: Mapping[str, Any], state: Mapping[str, Any]) -> UsageResult:
+    """Turn a /user/balance answer into the `balance` window.
+
+    Args:
+        body: the decoded JSON answer.
+        options: as in `fetch`.
+        state: as in `fetch`.
+
+    Returns:
+        The UsageResult (see `fetch`).
+
+    Raises:
+        BadPayload: no currency with a readable `total_balance`.
+    """
+    balances = _balances(body)
+    currency = _pick_currency(balances, options.get("currency"))
+    total = balances[currency]
+    reference = _reference(total, currency, options, state)
+    available = _is_available(body)
+    if not available:
+        utilization = 100.0
+    elif reference <= 0:
+        utilization = 100.0 if total <= 0 else 0.0
+    else:
+        utilization = clamp_pct(100 - total / reference * 100)
+    metadata = {
+        "total_balance": total,
+        "currency": currency,
+        "is_available": available,
+        "reference_balance": reference,
+        # Amounts in different currencies are never added together.
+        "other_balances": {cur: amount for cur, amount in balances.items() if cur != currency},
+    }
+    return UsageResult(
+        windows={WINDOW: WindowUsage(utilization=utilization, resets_at=None, metadata=metadata)},
+        state={"reference_balance": reference, "currency": currency},
+    )
+
+
+def _balances(body: Any) -> dict[str, float]:
+    infos = body.get("balance_infos") if isinstance(body, Mapping) else None
+    balances: dict[str, float] = {}
+    for info in infos if isinstance(infos, list) else []:
+        if not isinstance(info, Mapping):
+            continue
+        currency = str(info.get("currency") or "").strip().upper()
+        total = to_float(info.get("total_balance"))  # a decimal string such as "3.15"
+        if currency and total is not None and currency not in balances:
+            balances[currency] = total
+    if not balances:
+        raise BadPayload(
+            "DeepSeek answered without any readable balance (balance_infos is missing or "
+            "empty); the API may have changed."
+        )
+    return balances
+
+
+def _pick_currency(balances: Mapping[str, float], wanted: Any) -> str:
+    if isinstance(wanted, str) and wanted.strip().upper() in balances:
+        return wanted.strip().upper()
+    if DEFAULT_CURRENCY in balances:
+        return DEFAULT_CURRENCY
+    return next(iter(balances))
+
+
+def _reference(
+    total: float, currency: str, options: Mapping[str, Any], state: Mapping[str, Any]
+) -> float:
+    reference = to_float(options.get("reference_balance"))
+    if reference is None:
+        # A remembered reference in another currency means nothing for this one.
+        stored_currency = state.get("currency")
+        if stored_currency in (None, currency):
+            reference = to_float(state.get("reference_balance"))
+    if reference is None:
+        reference = total
+    return max(reference, total)
+
+
+def _is_available(body: Mapping[str, Any]) -> bool:
+    # Only an explicit "false" marks the account unusable; a missing flag is not evidence.
+    value = body.get("is_available")
+    return not (value is False or (isinstance(value, str) and value.strip().lower() == "false"))

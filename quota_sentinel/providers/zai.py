@@ -1,0 +1,205 @@
+"""Z.ai / Zhipu GLM Coding Plan quota windows from /api/monitor/usage/quota/limit (providers.md §3).
+
+Windows: `5h` and `weekly` (TOKENS_LIMIT or CREDIT_LIMIT rows; other lengths as `<n>h`, `<n>d`,
+`<n>w`, `<n>mo`), `mcp_monthly` (TIME_LIMIT, the MCP / web-search tool-call quota).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from quota_sentinel.providers.base import (
+    AuthFailed,
+    BadPayload,
+    ProviderError,
+    UsageResult,
+    WindowUsage,
+)
+from quota_sentinel.providers.http import HttpFactory
+from quota_sentinel.providers.parsing import clamp_pct, epoch_s, safe_message, to_float
+
+log = logging.getLogger(__name__)
+
+NAME = "zai"
+QUOTA_PATH = "/api/monitor/usage/quota/limit"
+
+# Z.ai's envelope codes for a missing or unusable credential.
+_AUTH_CODES = {1001, 1002, 1003}
+_AUTH_WORDS = re.compile(r"auth|api[ _-]?key|\bkey\b|\btoken\b", re.IGNORECASE)
+
+# `unit` values of a limit row: 1 = days, 3 = hours, 5 = months, 6 = weeks (not days: the
+# original labelled unit 6 "days" and named the weekly window "1days").
+_UNIT_SUFFIX = {1: "d", 3: "h", 5: "mo", 6: "w"}
+_DURATION_TYPES = {"TOKENS_LIMIT", "CREDIT_LIMIT"}
+_PLAN_KEYS = ("level", "planName", "plan", "plan_type", "packageName")
+
+
+def fetch(
+    credentials: Mapping[str, Any],
+    options: Mapping[str, Any],
+    http: HttpFactory,
+    state: Mapping[str, Any],
+    now: float,
+) -> UsageResult:
+    """Poll the Z.ai quota endpoint once.
+
+    Args:
+        credentials: `{"key": "<API key>"}`; a stored "Bearer " prefix is tolerated.
+        options: `{"region": "cn"}` selects the BigModel host (base key `zai_cn`);
+            anything else uses `zai`.
+        http: factory `http(base_key) -> HttpClient` (see providers.http.ClientFactory).
+        state: unused (Z.ai needs nothing between polls).
+        now: current time, epoch seconds (unused: resets come from the payload).
+
+    Returns:
+        The windows named in the module docstring, utilization in percent used (0–100),
+        resets_at in epoch seconds UTC, plan from `data.level` and friends.
+
+    Raises:
+        AuthFailed: no key stored, HTTP 401/403, or an auth error envelope.
+        ProviderError: another error envelope (Z.ai's message, key redacted) or HTTP trouble.
+        BadPayload: the answer has no recognisable limits.
+    """
+    key = _api_key(credentials)
+    base_key = "zai_cn" if str(options.get("region", "")).strip().lower() == "cn" else "zai"
+    body = http(base_key).get_json(
+        QUOTA_PATH,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Accept": "application/json",
+            "Accept-Language": "en-US,en",
+        },
+    )
+    return parse_quota(body, key)
+
+
+def parse_quota(body: Any, key: str | None = None) -> UsageResult:
+    """Turn a quota/limit answer into windows.
+
+    Args:
+        body: the decoded JSON answer.
+        key: the API key, redacted from any provider message that is passed on.
+
+    Returns:
+        The UsageResult (see `fetch`).
+
+    Raises:
+        AuthFailed / ProviderError: the envelope reports failure.
+        BadPayload: no limit row could be read.
+    """
+    if not isinstance(body, Mapping):
+        raise BadPayload("Z.ai answered with JSON that is not an object; the API may have changed.")
+    _check_envelope(body, key)
+    data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
+    rows = data.get("limits")
+    if not isinstance(rows, list):
+        rows = body.get("limits")
+    windows: dict[str, WindowUsage] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping):
+            continue
+        name = _window_name(row)
+        window = _window(row)
+        if name is None or window is None:
+            log.debug("zai: skipped a limit row of type %r", row.get("type"))
+            continue
+        windows[_unique(name, windows)] = window
+    if not windows:
+        raise BadPayload(
+            "Z.ai answered without any usage limits it could read; the account may have no "
+            "active Coding Plan, or the API changed."
+        )
+    return UsageResult(windows=windows, plan=_plan(data, body))
+
+
+def _api_key(credentials: Mapping[str, Any]) -> str:
+    key = credentials.get("key")
+    if not isinstance(key, str) or not key.strip():
+        raise AuthFailed(
+            "No Z.ai API key is stored for this account; register it again with a key."
+        )
+    key = key.strip()
+    # Some tools store the header value rather than the key; never send "Bearer Bearer …".
+    if key[:7].lower() == "bearer ":
+        key = key[7:].strip()
+    return key
+
+
+def _check_envelope(body: Mapping[str, Any], key: str | None) -> None:
+    # Z.ai reports most errors as HTTP 200 with success:false, so the HTTP status says little.
+    # A bare {"limits": [...]} without any envelope keys is accepted (OCQ tolerates it).
+    success = body.get("success", True)
+    code = body.get("code", 200)
+    if (success is True or str(success).lower() == "true") and _as_int(code) == 200:
+        return
+    number = _as_int(code)
+    message = safe_message(body.get("msg") or body.get("message"), [key])
+    detail = f"code {code}" + (f": {message}" if message else "")
+    if number in _AUTH_CODES or _AUTH_WORDS.search(message):
+        raise AuthFailed(f"Z.ai rejected the API key ({detail}); check the key or replace it.")
+    raise ProviderError(f"Z.ai reported an error ({detail}).")
+
+
+def _as_int(value: Any) -> int | None:
+    number = to_float(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _window_name(row: Mapping[str, Any]) -> str | None:
+    kind = str(row.get("type", "")).upper()
+    if kind == "TIME_LIMIT":
+        return "mcp_monthly"
+    if kind not in _DURATION_TYPES:
+        return None
+    unit = _as_int(row.get("unit"))
+    number = to_float(row.get("number"))
+    count = f"{number:g}" if number is not None and number > 0 else "1"
+    if unit == 3 and count == "5":
+        return "5h"
+    if unit == 6 and count == "1":
+        return "weekly"
+    if unit in _UNIT_SUFFIX:
+        return f"{count}{_UNIT_SUFFIX[unit]}"
+    # An unknown unit still gets a stable, distinct name rather than being dropped.
+    return f"{count}u{unit if unit is not None else 'x'}"
+
+
+def _window(row: Mapping[str, Any]) -> WindowUsage | None:
+    used = to_float(row.get("currentValue"))
+    total = to_float(row.get("usage"))
+    # Counts give a finer figure than the integer `percentage` when both are present.
+    if used is not None and total is not None and total > 0:
+        utilization = used / total * 100
+    else:
+        utilization = to_float(row.get("percentage"))
+    if utilization is None:
+        return None
+    metadata: dict[str, Any] = {"limit_type": str(row.get("type")).upper()}
+    for field, label in (("currentValue", "used"), ("usage", "limit"), ("remaining", "remaining")):
+        value = to_float(row.get(field))
+        if value is not None:
+            metadata[label] = value
+    return WindowUsage(
+        utilization=clamp_pct(utilization),
+        resets_at=epoch_s(row.get("nextResetTime")),
+        metadata=metadata,
+    )
+
+
+def _unique(name: str, taken: Mapping[str, Any]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}_{n}", n + 1
+    return candidate
+
+
+def _plan(data: Mapping[str, Any], body: Mapping[str, Any]) -> str | None:
+    for source in (data, body):
+        for field in _PLAN_KEYS:
+            value = source.get(field)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None

@@ -1,0 +1,30 @@
+"""What every service call needs: settings, the store, the vault and the job queue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from quota_sentinel.config import Settings
+from quota_sentinel.connection import connect
+from quota_sentinel.crypto import Vault, resolve_secret_key
+from quota_sentinel.jobs import JobQueue
+from quota_sentinel.store import Store
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: Store
+    vault: Vault
+    jobs: JobQueue
+    # The one clock seam: services and jobs ask it for `now`; tests replace it.
+    clock: Callable[[], float] = field(default=time.time)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Context:
+        """Connects lazily (nothing is sent to Redis here) and loads the secret key."""
+        store = Store.open(connect(settings), settings.key_prefix)
+        jobs = JobQueue(connect(settings, decode_responses=False), settings)
+        return cls(settings, store, Vault(resolve_secret_key(settings)), jobs)

@@ -1,0 +1,34 @@
+"""The health report shared by /v1/health and `quota-sentinel health`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from rq import Worker
+
+from quota_sentinel import __version__
+from quota_sentinel.services.context import Context
+
+
+def health(ctx: Context, now: float) -> dict[str, Any]:
+    """Redis reachability, workers alive, age of the latest poll (s), version."""
+    try:
+        ctx.store.ping()
+        last = ctx.store.last_poll_at()
+        workers = Worker.count(connection=ctx.jobs.r)
+    except redis.RedisError:
+        return {
+            "status": "unavailable",
+            "redis": "unreachable",
+            "version": __version__,
+            "last_poll_age_s": None,
+            "workers": None,
+        }
+    return {
+        "status": "ok",
+        "redis": "ok",
+        "version": __version__,
+        "last_poll_age_s": round(now - last, 1) if last else None,
+        "workers": workers,
+    }

@@ -1,0 +1,202 @@
+"""Instances: register, authenticate, heartbeat, deregister, and ask for an immediate poll."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from quota_sentinel import errors
+from quota_sentinel.config import MIN_POLL_INTERVAL_S
+from quota_sentinel.crypto import hash_api_key, new_api_key
+from quota_sentinel.providers.registry import PROVIDERS
+from quota_sentinel.services.context import Context
+from quota_sentinel.services.credentials import parse_auth
+from quota_sentinel.store.accounts import Account
+from quota_sentinel.store.instances import Instance
+
+
+@dataclass(frozen=True)
+class Registration:
+    instance_id: str
+    api_key: str
+    providers: list[str]
+    poll_interval: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated instance and the hash of the key it authenticated with."""
+
+    instance: Instance
+    key_hash: str
+
+
+def _ttl_s(ctx: Context, poll_interval_s: int) -> int:
+    return max(1, math.ceil(poll_interval_s * ctx.settings.heartbeat_factor))
+
+
+def _not_polled_warnings(providers: list[str]) -> list[str]:
+    return [
+        f"{p}: polling this provider is not implemented in this version; it stays UNKNOWN."
+        for p in providers
+        if PROVIDERS[p].module is None
+    ]
+
+
+def register_instance(
+    ctx: Context, body: Mapping[str, Any], client: str, now: float
+) -> Registration:
+    """Registers an instance with the credentials in `body["auth"]`.
+
+    Args:
+        body: the validated registration (project_name, framework, poll_interval, auth,
+            provider_config, hard_caps).
+        client: the caller's address, for the registration rate limit.
+        now: epoch seconds.
+
+    Raises:
+        errors.RateLimited: too many registrations from `client` this minute.
+    """
+    retry = ctx.store.rate.hit(f"register:{client}", ctx.settings.register_rate_per_min, now)
+    if retry:
+        raise errors.RateLimited(
+            f"Too many registrations from your address; try again in {retry} s.", retry
+        )
+    parsed = parse_auth(body.get("auth"))
+    interval = max(
+        int(body.get("poll_interval") or ctx.settings.poll_interval_s), MIN_POLL_INTERVAL_S
+    )
+    expires = now + _ttl_s(ctx, interval)
+    instance_id = secrets.token_hex(16)
+    api_key = new_api_key()
+    provider_config = body.get("provider_config") or {}
+    accounts: dict[str, str] = {}
+    pipe = ctx.store.pipeline()
+    for cred in parsed.credentials:
+        fp = ctx.vault.fingerprint(cred.provider, cred.identity)
+        options = {**cred.options, **provider_config.get(cred.provider, {})}
+        account = Account(fp, cred.provider, ctx.vault.encrypt(cred.secret), options)
+        ctx.store.accounts.upsert(account, pipe)
+        ctx.store.accounts.subscribe(fp, instance_id, expires, now, pipe)
+        ctx.store.due.add_new(fp, now, pipe)
+        accounts[cred.provider] = fp
+    inst = Instance(
+        id=instance_id,
+        project=body["project_name"],
+        framework=body.get("framework") or "opencode",
+        poll_interval_s=interval,
+        state=body.get("state") or "active",
+        registered_at=now,
+        heartbeat_at=now,
+        expires_at=expires,
+        hard_caps=dict(body.get("hard_caps") or {}),
+        accounts=accounts,
+    )
+    ctx.store.instances.save(inst, hash_api_key(api_key), pipe)
+    pipe.execute()
+    providers = sorted(accounts)
+    warnings = parsed.warnings + _not_polled_warnings(providers)
+    if not providers:
+        warnings.append("no provider credentials were recognised; nothing will be monitored.")
+    return Registration(instance_id, api_key, providers, interval, warnings)
+
+
+def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = None) -> Caller:
+    """The instance an API key belongs to; with `instance_id`, it must be that instance.
+
+    Raises:
+        errors.Unauthorized: no key, or a key that is unknown, deregistered or expired.
+        errors.Forbidden: the key belongs to another instance than `instance_id`.
+    """
+    if not api_key:
+        raise errors.Unauthorized("Send your instance's API key in the X-API-Key header.")
+    key_hash = hash_api_key(api_key)
+    owner = ctx.store.instances.id_for_key(key_hash)
+    inst = ctx.store.instances.get(owner) if owner else None
+    if inst is None:
+        raise errors.Unauthorized(
+            "This API key is unknown, deregistered or expired; register again with "
+            "POST /v1/instances."
+        )
+    if instance_id is not None and instance_id != inst.id:
+        raise errors.Forbidden("This API key belongs to another instance.")
+    return Caller(inst, key_hash)
+
+
+def deregister_instance(ctx: Context, caller: Caller) -> None:
+    """Removes the instance and its key; its accounts expire after their grace period."""
+    pipe = ctx.store.pipeline()
+    ctx.store.instances.delete(caller.instance.id, caller.key_hash, pipe)
+    for fp in caller.instance.accounts.values():
+        ctx.store.accounts.unsubscribe(fp, caller.instance.id, pipe)
+    pipe.execute()
+
+
+def record_heartbeat(
+    ctx: Context, caller: Caller, state: str | None, auth: Mapping[str, Any] | None, now: float
+) -> dict[str, Any]:
+    """Renews every TTL the instance covers; `state` and fresh credentials are optional.
+
+    Fresh credentials replace those of the instance's existing account of that provider (its
+    fingerprint stays) and bring that account's next poll forward.
+    """
+    inst = caller.instance
+    expires = now + _ttl_s(ctx, inst.poll_interval_s)
+    renewed = dataclasses.replace(
+        inst, state=state or inst.state, heartbeat_at=now, expires_at=expires
+    )
+    parsed = parse_auth(auth)
+    warnings = list(parsed.warnings)
+    refreshed: list[str] = []
+    pipe = ctx.store.pipeline()
+    ctx.store.instances.touch(renewed, caller.key_hash, pipe)
+    for fp in inst.accounts.values():
+        ctx.store.accounts.subscribe(fp, inst.id, expires, now, pipe)
+    for cred in parsed.credentials:
+        fp = inst.accounts.get(cred.provider)
+        if fp is None:
+            warnings.append(
+                f"{cred.source}: this instance has no {cred.provider} account; register "
+                "again to add a provider."
+            )
+            continue
+        ctx.store.accounts.replace_credentials(fp, ctx.vault.encrypt(cred.secret), pipe)
+        refreshed.append(cred.provider)
+    pipe.execute()
+    for provider in refreshed:
+        _schedule_soon(ctx, inst.accounts[provider], now)
+    return {
+        "status": "ok",
+        "state": renewed.state,
+        "expires_in": round(expires - now),
+        "refreshed": sorted(refreshed),
+        "warnings": warnings,
+    }
+
+
+def _schedule_soon(ctx: Context, fp: str, now: float) -> float:
+    """Brings an account's poll to the earliest moment the min-poll gap allows; returns it."""
+    account = ctx.store.accounts.get(fp)
+    last = account.last_attempt_at if account else None
+    at = max(now, last + ctx.settings.min_poll_gap_s) if last else now
+    ctx.store.due.bring_forward(fp, at)
+    return at
+
+
+def request_poll(ctx: Context, caller: Caller, now: float) -> dict[str, Any]:
+    """Polls the caller's accounts now, or as soon as QUOTA_SENTINEL_MIN_POLL_GAP allows."""
+    queued: list[str] = []
+    scheduled: dict[str, float] = {}
+    for provider, fp in sorted(caller.instance.accounts.items()):
+        at = _schedule_soon(ctx, fp, now)
+        if at <= now:
+            ctx.jobs.enqueue_poll(fp)  # False means a poll of it is already queued: fine too
+            queued.append(provider)
+        else:
+            scheduled[provider] = round(max(at - now, 0.0), 1)
+    return {"status": "ok", "queued": queued, "scheduled_in_s": scheduled}

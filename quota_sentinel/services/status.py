@@ -1,0 +1,177 @@
+"""An instance's TOKEN_STATUS and provider views: snapshots and samples through the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from quota_sentinel import errors
+from quota_sentinel.engine import (
+    Sample,
+    Status,
+    cap_for,
+    effective_cap,
+    forecast_window,
+    recommend,
+    shares,
+    worst_status,
+)
+from quota_sentinel.services.context import Context
+from quota_sentinel.store.instances import Instance
+from quota_sentinel.store.snapshots import Snapshot, StoredSample
+
+NO_DATA = "no data"
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds → ISO-8601 UTC text (None stays None)."""
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
+
+
+def horizon_min(ctx: Context, inst: Instance) -> float:
+    """The velocity look-back: the configured horizon, widened so that it spans at least
+    2.5 poll intervals (a slow-polling instance would otherwise never have two samples)."""
+    return max(ctx.settings.velocity_horizon_min, 2.5 * inst.poll_interval_s / 60)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What one instance sees of one of its accounts."""
+
+    provider: str
+    fp: str
+    snapshot: Snapshot | None
+    subscribers: list[str]
+    share: float
+    status: Status
+    windows: dict[str, dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.snapshot is None:
+            return {"status": Status.UNKNOWN.value, "error": NO_DATA, "stale": False, "windows": {}}
+        snap = self.snapshot
+        return {
+            "status": self.status.value,
+            "stale": snap.error is not None,
+            "error": snap.error["message"] if snap.error else None,
+            "error_code": snap.error["code"] if snap.error else None,
+            "polled_at": iso(snap.polled_at),
+            "data_at": iso(snap.ok_at),
+            "data_age_s": round(snap.polled_at - snap.ok_at) if snap.ok_at else None,
+            "plan": snap.plan,
+            "windows": self.windows,
+        }
+
+
+def _window_samples(samples: list[StoredSample], window: str) -> list[Sample]:
+    return [
+        Sample(t=s.t, utilization=s.windows[window][0], resets_at=s.windows[window][1])
+        for s in samples
+        if window in s.windows
+    ]
+
+
+def _evaluate_account(
+    ctx: Context,
+    inst: Instance,
+    provider: str,
+    fp: str,
+    snap: Snapshot | None,
+    samples: list[StoredSample],
+    subscribers: dict[str, str],
+    now: float,
+) -> AccountView:
+    share = shares(subscribers).get(inst.id, 0.0) if subscribers else 1.0
+    if snap is None:
+        return AccountView(provider, fp, None, sorted(subscribers), share, Status.UNKNOWN, {})
+    stale = snap.error is not None
+    windows: dict[str, dict[str, Any]] = {}
+    for name, last in sorted(snap.windows.items()):
+        series = _window_samples(samples, name)
+        if not series or series[-1].t < (snap.ok_at or 0):
+            series.append(
+                Sample(snap.ok_at or snap.polled_at, last["utilization"], last.get("resets_at"))
+            )
+        cap = cap_for(provider, name, inst.hard_caps)
+        eff = effective_cap(cap, share, ctx.settings.overcommit)
+        forecast = forecast_window(
+            series,
+            cap=eff,
+            now=now,
+            safety_margin_min=ctx.settings.safety_margin_min,
+            horizon_min=horizon_min(ctx, inst),
+            stale=stale,
+        )
+        view = forecast.to_dict()
+        view.update(cap=cap, effective_cap=round(eff, 2), resets_at=iso(forecast.resets_at))
+        if last.get("metadata"):
+            view["metadata"] = last["metadata"]
+        windows[name] = view
+    status = worst_status(Status(w["status"]) for w in windows.values())
+    return AccountView(provider, fp, snap, sorted(subscribers), share, status, windows)
+
+
+def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
+    """Every account of `inst`, graded with the instance's own effective caps."""
+    fps = dict(sorted(inst.accounts.items()))
+    store = ctx.store
+    snaps = store.snapshots.get_many(list(fps.values()))
+    samples = store.snapshots.samples_since(list(fps.values()), now - horizon_min(ctx, inst) * 60)
+    views = {}
+    for provider, fp in fps.items():
+        sub_ids = store.accounts.live_subscribers(fp, now)
+        live = store.instances.get_many(sub_ids)
+        states = {i: live[i].state for i in live}
+        states.setdefault(inst.id, inst.state)
+        views[provider] = _evaluate_account(
+            ctx, inst, provider, fp, snaps.get(fp), samples.get(fp, []), states, now
+        )
+    return views
+
+
+def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+    """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
+    views = account_views(ctx, inst, now)
+    advice = recommend(inst.framework, {p: v.status for p, v in views.items()})
+    result = {
+        "instance_id": inst.id,
+        "project": inst.project,
+        "framework": inst.framework,
+        "state": inst.state,
+        "generated_at": iso(now),
+        **advice.to_dict(),
+        "providers": {p: v.to_dict() for p, v in views.items()},
+        "allocation": {
+            p: {
+                "fingerprint": v.fp,
+                "subscribers": len(v.subscribers),
+                "share": round(v.share, 4),
+                "effective_caps": {w: d["effective_cap"] for w, d in v.windows.items()},
+            }
+            for p, v in views.items()
+        },
+    }
+    return result
+
+
+def providers_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+    """`GET /v1/providers`: provider name → status and windows, for the caller's accounts."""
+    return {p: v.to_dict() for p, v in account_views(ctx, inst, now).items()}
+
+
+def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict[str, Any]:
+    """`GET /v1/providers/{name}`: the caller's account of that provider.
+
+    Raises:
+        errors.NotFound: the caller has no account of that provider.
+    """
+    if name not in inst.accounts:
+        raise errors.NotFound(
+            f"This instance has no {name!r} account; its providers are: "
+            f"{', '.join(sorted(inst.accounts)) or 'none'}."
+        )
+    view = account_views(ctx, inst, now)[name]
+    if view.snapshot is None:
+        return {"name": name, "status": Status.UNKNOWN.value, "error": NO_DATA}
+    return {"name": name, "fingerprint": view.fp, "subscribers": view.subscribers, **view.to_dict()}

@@ -1,0 +1,58 @@
+"""The store: every Redis key is named and touched here, nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from quota_sentinel.store.accounts import AccountStore
+from quota_sentinel.store.due import DueQueue
+from quota_sentinel.store.instances import InstanceStore
+from quota_sentinel.store.keys import Keys
+from quota_sentinel.store.locks import Locks
+from quota_sentinel.store.ratelimit import RateLimiter
+from quota_sentinel.store.snapshots import SnapshotStore
+
+
+@dataclass
+class Store:
+    """All stores over one Redis client and one key prefix."""
+
+    r: redis.Redis
+    keys: Keys
+    instances: InstanceStore
+    accounts: AccountStore
+    snapshots: SnapshotStore
+    due: DueQueue
+    locks: Locks
+    rate: RateLimiter
+
+    @classmethod
+    def open(cls, r: redis.Redis, prefix: str) -> Store:
+        keys = Keys(prefix)
+        return cls(
+            r=r,
+            keys=keys,
+            instances=InstanceStore(r, keys),
+            accounts=AccountStore(r, keys),
+            snapshots=SnapshotStore(r, keys),
+            due=DueQueue(r, keys),
+            locks=Locks(r),
+            rate=RateLimiter(r, keys),
+        )
+
+    def ping(self) -> bool:
+        return bool(self.r.ping())
+
+    def pipeline(self) -> redis.client.Pipeline:
+        """A transactional (MULTI/EXEC) pipeline for writes that must land together."""
+        return self.r.pipeline()
+
+    def note_poll_finished(self, at: float) -> None:
+        """Records the time of the latest finished poll (health reports its age)."""
+        self.r.set(self.keys.last_poll(), repr(at), ex=86400)
+
+    def last_poll_at(self) -> float | None:
+        value = self.r.get(self.keys.last_poll())
+        return float(value) if value else None

@@ -1,0 +1,140 @@
+"""Instances: `inst:{id}`, `apikey:{sha256}` and the `insts` index, written with their TTL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import redis
+
+from quota_sentinel.store.keys import Keys
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A registered agent. Times are epoch seconds; `accounts` maps provider → fingerprint."""
+
+    id: str
+    project: str
+    framework: str
+    poll_interval_s: int
+    state: str
+    registered_at: float
+    heartbeat_at: float
+    expires_at: float
+    hard_caps: dict[str, float] = field(default_factory=dict)
+    accounts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ttl_s(self) -> int:
+        return max(1, round(self.expires_at - self.heartbeat_at))
+
+
+def _to_hash(inst: Instance) -> dict[str, str]:
+    return {
+        "project": inst.project,
+        "framework": inst.framework,
+        "poll_interval_s": str(inst.poll_interval_s),
+        "state": inst.state,
+        "registered_at": repr(inst.registered_at),
+        "heartbeat_at": repr(inst.heartbeat_at),
+        "expires_at": repr(inst.expires_at),
+        "hard_caps": json.dumps(inst.hard_caps, sort_keys=True),
+        "accounts": json.dumps(inst.accounts, sort_keys=True),
+    }
+
+
+def _from_hash(instance_id: str, data: dict[str, str]) -> Instance:
+    return Instance(
+        id=instance_id,
+        project=data["project"],
+        framework=data["framework"],
+        poll_interval_s=int(data["poll_interval_s"]),
+        state=data["state"],
+        registered_at=float(data["registered_at"]),
+        heartbeat_at=float(data["heartbeat_at"]),
+        expires_at=float(data["expires_at"]),
+        hard_caps=json.loads(data["hard_caps"]),
+        accounts=json.loads(data["accounts"]),
+    )
+
+
+class InstanceStore:
+    """Reads and writes instances; every write sets the TTL in the same MULTI/EXEC."""
+
+    def __init__(self, r: redis.Redis, keys: Keys) -> None:
+        self.r = r
+        self.keys = keys
+
+    def save(
+        self, inst: Instance, key_hash: str, pipe: redis.client.Pipeline | None = None
+    ) -> None:
+        """Writes the instance, its API-key entry and its index entry, all expiring together.
+
+        Args:
+            inst: the instance; its ttl_s is applied to both keys.
+            key_hash: SHA-256 hex of the instance's API key.
+            pipe: an open transactional pipeline to join; None runs one of its own.
+        """
+        own = pipe is None
+        p = self.r.pipeline() if own else pipe
+        ikey = self.keys.instance(inst.id)
+        p.delete(ikey)
+        p.hset(ikey, mapping=_to_hash(inst))
+        p.expire(ikey, inst.ttl_s)
+        p.set(self.keys.api_key(key_hash), inst.id, ex=inst.ttl_s)
+        p.zadd(self.keys.instances(), {inst.id: inst.expires_at})
+        if own:
+            p.execute()
+
+    def get(self, instance_id: str) -> Instance | None:
+        data = self.r.hgetall(self.keys.instance(instance_id))
+        return _from_hash(instance_id, data) if data else None
+
+    def get_many(self, instance_ids: list[str]) -> dict[str, Instance]:
+        """Live instances among `instance_ids` (expired ones are left out), in one round trip."""
+        p = self.r.pipeline(transaction=False)
+        for instance_id in instance_ids:
+            p.hgetall(self.keys.instance(instance_id))
+        found = {}
+        for instance_id, data in zip(instance_ids, p.execute(), strict=True):
+            if data:
+                found[instance_id] = _from_hash(instance_id, data)
+        return found
+
+    def id_for_key(self, key_hash: str) -> str | None:
+        """The instance id an API key (by hash) belongs to, or None if unknown or expired."""
+        return self.r.get(self.keys.api_key(key_hash))
+
+    def touch(
+        self,
+        inst: Instance,
+        key_hash: str,
+        pipe: redis.client.Pipeline,
+    ) -> None:
+        """Queues the heartbeat writes (new times, state, TTLs) on `pipe`."""
+        ikey = self.keys.instance(inst.id)
+        pipe.hset(
+            ikey,
+            mapping={
+                "state": inst.state,
+                "heartbeat_at": repr(inst.heartbeat_at),
+                "expires_at": repr(inst.expires_at),
+            },
+        )
+        pipe.expire(ikey, inst.ttl_s)
+        pipe.set(self.keys.api_key(key_hash), inst.id, ex=inst.ttl_s)
+        pipe.zadd(self.keys.instances(), {inst.id: inst.expires_at})
+
+    def delete(self, instance_id: str, key_hash: str, pipe: redis.client.Pipeline) -> None:
+        """Queues the removal of the instance, its API key and its index entry on `pipe`."""
+        pipe.delete(self.keys.instance(instance_id), self.keys.api_key(key_hash))
+        pipe.zrem(self.keys.instances(), instance_id)
+
+    def live_ids(self, now: float) -> list[str]:
+        """Ids in the index whose expiry is still ahead."""
+        return self.r.zrangebyscore(self.keys.instances(), now, "+inf")
+
+    def prune(self, now: float) -> int:
+        """Drops index entries of instances that expired; returns how many."""
+        return self.r.zremrangebyscore(self.keys.instances(), "-inf", now)

@@ -1,0 +1,73 @@
+"""Every Redis key of quota-sentinel is built here: one builder per key, the prefix applied once."""
+
+from __future__ import annotations
+
+# Account keys outlive their longest subscriber by this much, so a client that misses one
+# heartbeat by a little finds its account (and its sample history) still there.
+ACCOUNT_GRACE_S = 600
+# Samples older than this are trimmed; the velocity horizon is far shorter, the team view's
+# history (a later issue) wants about a week.
+SAMPLE_RETENTION_S = 8 * 24 * 3600
+SAMPLE_MAX_COUNT = 2000
+# A claimed due entry comes back after this lease if its poll job is lost.
+DUE_LEASE_S = 120
+
+
+class Keys:
+    """Key builders under one prefix (QUOTA_SENTINEL_KEY_PREFIX, default `qs:`)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def instance(self, instance_id: str) -> str:
+        """hash: project, framework, poll interval, state, hard caps, accounts, times.
+        TTL: heartbeat factor × poll interval, renewed by each heartbeat."""
+        return f"{self.prefix}inst:{instance_id}"
+
+    def api_key(self, key_hash: str) -> str:
+        """string → instance id, keyed by the SHA-256 of the API key. TTL: the instance's."""
+        return f"{self.prefix}apikey:{key_hash}"
+
+    def instances(self) -> str:
+        """zset instance id → expiry (epoch s). No TTL: an index, pruned by score."""
+        return f"{self.prefix}insts"
+
+    def account(self, fp: str) -> str:
+        """hash: provider, options, encrypted credentials, provider state, last poll times.
+        TTL: longest subscriber + ACCOUNT_GRACE_S."""
+        return f"{self.prefix}acct:{fp}"
+
+    def subscribers(self, fp: str) -> str:
+        """zset instance id → expiry (epoch s). TTL: the account's."""
+        return f"{self.prefix}acct:{fp}:subs"
+
+    def snapshot(self, fp: str) -> str:
+        """string (JSON): last poll outcome, last good windows, error, failures.
+        TTL: the account's."""
+        return f"{self.prefix}acct:{fp}:snap"
+
+    def samples(self, fp: str) -> str:
+        """zset poll time → JSON {t, windows: {name: [utilization, resets_at]}}, one member per
+        poll (a retry at the same time replaces it). Bounded by SAMPLE_RETENTION_S and
+        SAMPLE_MAX_COUNT. TTL: the account's."""
+        return f"{self.prefix}acct:{fp}:samples"
+
+    def due(self) -> str:
+        """zset fingerprint → next poll time (epoch s). No TTL: an index, reaped by GC."""
+        return f"{self.prefix}due"
+
+    def poll_lock(self, fp: str) -> str:
+        """string owner token; SET NX with an expiry longer than the poll job timeout."""
+        return f"{self.prefix}lock:poll:{fp}"
+
+    def rate_limit(self, bucket: str, window: int) -> str:
+        """string counter of one fixed one-minute window. TTL: 120 s."""
+        return f"{self.prefix}rl:{bucket}:{window}"
+
+    def last_poll(self) -> str:
+        """string: epoch s of the latest poll any worker finished. TTL: one day."""
+        return f"{self.prefix}lastpoll"
+
+    def pattern(self) -> str:
+        """SCAN pattern matching every key of this deployment (maintenance and tests only)."""
+        return f"{self.prefix}*"

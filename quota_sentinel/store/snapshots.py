@@ -1,0 +1,127 @@
+"""Poll outcomes: `acct:{fp}:snap` (last result) and `acct:{fp}:samples` (utilization history)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import redis
+
+from quota_sentinel.store.keys import SAMPLE_MAX_COUNT, SAMPLE_RETENTION_S, Keys
+
+# Writes the snapshot, the sample of this poll (replacing one at the same time: a retried job
+# cannot add a second copy), trims the history and the provider state, all expiring with the
+# account. Nothing is written once the account itself has expired.
+_RECORD = """
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ttl)
+if ARGV[3] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], ARGV[2], ARGV[2])
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[5]) + 1))
+  redis.call('EXPIRE', KEYS[3], ttl)
+end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[6]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The last poll of an account. Times are epoch seconds.
+
+    `windows` holds the last *good* data (name → {utilization, resets_at, metadata}); after a
+    failed poll it is kept and `error` says what went wrong.
+    """
+
+    polled_at: float
+    ok_at: float | None = None
+    windows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plan: str | None = None
+    error: dict[str, str] | None = None
+    failures: int = 0
+    next_poll_at: float | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Snapshot:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class StoredSample:
+    """One poll's utilization of every window: name → (utilization %, resets_at epoch s)."""
+
+    t: float
+    windows: dict[str, tuple[float, float | None]]
+
+
+class SnapshotStore:
+    def __init__(self, r: redis.Redis, keys: Keys) -> None:
+        self.r = r
+        self.keys = keys
+        self._record = r.register_script(_RECORD)
+
+    def record(
+        self,
+        fp: str,
+        snapshot: Snapshot,
+        sample: StoredSample | None,
+        state: dict[str, Any] | None,
+    ) -> bool:
+        """Stores a poll outcome atomically; returns False if the account had expired.
+
+        Args:
+            fp: account fingerprint.
+            snapshot: the new snapshot.
+            sample: this poll's sample (None after a failed poll).
+            state: new provider state to keep on the account, or None to leave it.
+        """
+        sample_json = ""
+        ts = ""
+        if sample is not None:
+            ts = repr(sample.t)
+            sample_json = json.dumps({"t": sample.t, "windows": sample.windows}, sort_keys=True)
+        oldest = (sample.t if sample else snapshot.polled_at) - SAMPLE_RETENTION_S
+        k = self.keys
+        done = self._record(
+            keys=[k.account(fp), k.snapshot(fp), k.samples(fp)],
+            args=[
+                snapshot.to_json(),
+                ts,
+                sample_json,
+                repr(oldest),
+                SAMPLE_MAX_COUNT,
+                json.dumps(state, sort_keys=True) if state is not None else "",
+            ],
+        )
+        return bool(done)
+
+    def get(self, fp: str) -> Snapshot | None:
+        text = self.r.get(self.keys.snapshot(fp))
+        return Snapshot.from_json(text) if text else None
+
+    def get_many(self, fps: list[str]) -> dict[str, Snapshot]:
+        if not fps:
+            return {}
+        texts = self.r.mget([self.keys.snapshot(fp) for fp in fps])
+        return {fp: Snapshot.from_json(t) for fp, t in zip(fps, texts, strict=True) if t}
+
+    def samples_since(self, fps: list[str], since: float) -> dict[str, list[StoredSample]]:
+        """Samples of each account with t >= since, oldest first, in one round trip."""
+        p = self.r.pipeline(transaction=False)
+        for fp in fps:
+            p.zrangebyscore(self.keys.samples(fp), since, "+inf")
+        out: dict[str, list[StoredSample]] = {}
+        for fp, members in zip(fps, p.execute(), strict=True):
+            rows = [json.loads(m) for m in members]
+            out[fp] = [
+                StoredSample(t=row["t"], windows={w: tuple(v) for w, v in row["windows"].items()})
+                for row in rows
+            ]
+        return out

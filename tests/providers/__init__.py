@@ -1,0 +1,1 @@
+"""Tests of quota_sentinel.providers against loopback fake upstreams."""

@@ -1,0 +1,149 @@
+"""providers.deepseek against the fake DeepSeek balance endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from quota_sentinel.config import Settings
+from quota_sentinel.providers import deepseek
+from quota_sentinel.providers.base import AuthFailed, BadPayload, UpstreamUnavailable, UsageResult
+from tests.upstreams.deepseek import BALANCE_PATH, DeepSeekFake
+
+KEY = "sk-deepseek-test-0000abcd"
+NOW = 1_778_770_000.0
+
+
+@pytest.fixture
+def poll(
+    deepseek_fake: DeepSeekFake, make_settings: Callable[..., Settings], http_for
+) -> Callable[..., UsageResult]:
+    """`poll(options={}, state={}, key=KEY)` runs deepseek.fetch once against the fake."""
+    http = http_for("deepseek", make_settings(deepseek=deepseek_fake.url))
+
+    def run(
+        options: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
+        key: str = KEY,
+    ) -> UsageResult:
+        return deepseek.fetch({"key": key}, options or {}, http, state or {}, NOW)
+
+    return run
+
+
+def test_first_poll_takes_the_balance_as_reference(deepseek_fake: DeepSeekFake, poll) -> None:
+    result = poll()
+    window = result.windows["balance"]
+    assert list(result.windows) == ["balance"]
+    assert (window.utilization, window.resets_at) == (0.0, None)
+    assert window.metadata == {
+        "total_balance": 10.0,
+        "currency": "USD",
+        "is_available": True,
+        "reference_balance": 10.0,
+        "other_balances": {},
+    }
+    assert result.state == {"reference_balance": 10.0, "currency": "USD"}
+    assert deepseek_fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_spending_against_the_stored_reference_climbs(deepseek_fake: DeepSeekFake, poll) -> None:
+    state = poll().state
+    deepseek_fake.set_balance(7.5)
+    result = poll(state=state)
+    assert result.windows["balance"].utilization == pytest.approx(25.0)
+    assert result.state == {"reference_balance": 10.0, "currency": "USD"}
+
+
+def test_usd_is_preferred_and_other_currencies_go_to_metadata(
+    deepseek_fake: DeepSeekFake, poll
+) -> None:
+    deepseek_fake.set_balances({"CNY": 86.4, "USD": 3.15})
+    window = poll().windows["balance"]
+    assert (window.metadata["currency"], window.metadata["total_balance"]) == ("USD", 3.15)
+    assert window.metadata["other_balances"] == {"CNY": 86.4}
+
+
+def test_configured_currency_wins(deepseek_fake: DeepSeekFake, poll) -> None:
+    deepseek_fake.set_balances({"USD": 3.15, "CNY": 86.4})
+    result = poll(options={"currency": "cny"})
+    assert result.windows["balance"].metadata["currency"] == "CNY"
+    assert result.windows["balance"].metadata["other_balances"] == {"USD": 3.15}
+    assert result.state == {"reference_balance": 86.4, "currency": "CNY"}
+
+
+def test_first_currency_when_usd_is_absent(deepseek_fake: DeepSeekFake, poll) -> None:
+    deepseek_fake.set_balances({"CNY": 50.0, "EUR": 5.0})
+    assert poll().windows["balance"].metadata["currency"] == "CNY"
+
+
+def test_configured_reference_balance(deepseek_fake: DeepSeekFake, poll) -> None:
+    deepseek_fake.set_balance(5.0)
+    result = poll(options={"reference_balance": "20"}, state={"reference_balance": 6.0})
+    assert result.windows["balance"].utilization == pytest.approx(75.0)
+    assert result.state == {"reference_balance": 20.0, "currency": "USD"}
+
+
+def test_top_up_raises_the_reference(deepseek_fake: DeepSeekFake, poll) -> None:
+    deepseek_fake.set_balance(25.0)
+    result = poll(state={"reference_balance": 10.0, "currency": "USD"})
+    assert result.windows["balance"].utilization == 0.0
+    assert result.state == {"reference_balance": 25.0, "currency": "USD"}
+
+
+def test_reference_stored_for_another_currency_is_ignored(
+    deepseek_fake: DeepSeekFake, poll
+) -> None:
+    deepseek_fake.set_balance(4.0)
+    result = poll(state={"reference_balance": 500.0, "currency": "CNY"})
+    assert result.windows["balance"].utilization == 0.0
+    assert result.state == {"reference_balance": 4.0, "currency": "USD"}
+
+
+def test_unavailable_account_is_fully_used(deepseek_fake: DeepSeekFake, poll) -> None:
+    deepseek_fake.set_available(False)
+    window = poll().windows["balance"]
+    assert window.utilization == 100.0 and window.metadata["is_available"] is False
+
+
+def test_zero_reference_is_fully_used_when_empty(deepseek_fake: DeepSeekFake, poll) -> None:
+    deepseek_fake.set_balance(0.0)
+    assert poll(options={"reference_balance": 0}).windows["balance"].utilization == 100.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"is_available": True, "balance_infos": []},
+        {"is_available": True},
+        {"is_available": True, "balance_infos": [{"currency": "USD", "total_balance": "n/a"}]},
+        {"error": {"message": "Service overloaded"}},
+    ],
+)
+def test_no_readable_balance_is_a_bad_payload(deepseek_fake: DeepSeekFake, poll, body: Any) -> None:
+    deepseek_fake.upstream.script(BALANCE_PATH, json=body)
+    with pytest.raises(BadPayload, match="DeepSeek answered without any readable balance"):
+        poll()
+
+
+def test_rejected_key_does_not_leak_the_masked_key(deepseek_fake: DeepSeekFake, poll) -> None:
+    wrong = "sk-wrong-key-9999wxyz"
+    with pytest.raises(AuthFailed) as err:
+        poll(key=wrong)
+    assert deepseek_fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {wrong}"
+    assert err.value.message == (
+        "DeepSeek rejected the credential (HTTP 401); check the key or replace it."
+    )
+    assert "wxyz" not in str(err.value) and "****" not in str(err.value)
+
+
+def test_hang_past_the_timeout_is_unavailable(
+    make_settings: Callable[..., Settings], http_for
+) -> None:
+    with DeepSeekFake(KEY) as fake:
+        fake.fail("hang", hang_s=5.0)
+        settings = make_settings(deepseek=fake.url).replace(http_timeout_s=0.3)
+        with pytest.raises(UpstreamUnavailable, match="did not answer within 0.3 s"):
+            deepseek.fetch({"key": KEY}, {}, http_for("deepseek", settings), {}, NOW)

@@ -1,0 +1,1 @@
+"""RQ job functions and the cron schedule; imports quota_sentinel, never the reverse."""
