@@ -1,0 +1,72 @@
+"""Settings: defaults, overrides from the environment, and a clear error naming a bad variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quota_sentinel.config import Settings
+from quota_sentinel.errors import ConfigError
+
+
+def test_defaults_match_the_documented_table():
+    s = Settings.from_env({})
+    assert (s.host, s.port, s.poll_interval_s) == ("127.0.0.1", 7878, 300)
+    assert (s.safety_margin_min, s.overcommit, s.heartbeat_factor) == (30.0, 1.5, 3.0)
+    assert (s.key_prefix, s.min_poll_gap_s, s.redis_url) == ("qs:", 15.0, None)
+    assert s.embedded
+    assert s.base_url("zai") == "https://api.z.ai"
+
+
+def test_environment_overrides_every_documented_variable(tmp_path: Path):
+    s = Settings.from_env(
+        {
+            "REDIS_URL": "redis://localhost:6380/2",
+            "QUOTA_SENTINEL_DATA_DIR": str(tmp_path),
+            "QUOTA_SENTINEL_SECRET_KEY": "k",
+            "QUOTA_SENTINEL_ADMIN_TOKEN": "admin",
+            "QUOTA_SENTINEL_HOST": "0.0.0.0",
+            "QUOTA_SENTINEL_PORT": "9090",
+            "QUOTA_SENTINEL_POLL_INTERVAL": "60",
+            "QUOTA_SENTINEL_SAFETY_MARGIN_MIN": "45",
+            "QUOTA_SENTINEL_OVERCOMMIT": "2",
+            "QUOTA_SENTINEL_HEARTBEAT_FACTOR": "4",
+            "QUOTA_SENTINEL_KEY_PREFIX": "team:",
+            "QUOTA_SENTINEL_MIN_POLL_GAP": "20",
+            "QUOTA_SENTINEL_ZAI_BASE_URL": "http://127.0.0.1:9100/",
+        }
+    )
+    assert s.redis_url == "redis://localhost:6380/2" and not s.embedded
+    assert s.data_dir == tmp_path
+    assert (s.secret_key, s.admin_token, s.host, s.port) == ("k", "admin", "0.0.0.0", 9090)
+    assert (s.poll_interval_s, s.safety_margin_min, s.overcommit) == (60, 45.0, 2.0)
+    assert (s.heartbeat_factor, s.key_prefix, s.min_poll_gap_s) == (4.0, "team:", 20.0)
+    assert s.base_url("zai") == "http://127.0.0.1:9100"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("QUOTA_SENTINEL_PORT", "http"),
+        ("QUOTA_SENTINEL_PORT", "70000"),
+        ("QUOTA_SENTINEL_POLL_INTERVAL", "10"),
+        ("QUOTA_SENTINEL_POLL_INTERVAL", "5m"),
+        ("QUOTA_SENTINEL_SAFETY_MARGIN_MIN", "-1"),
+        ("QUOTA_SENTINEL_OVERCOMMIT", "0.5"),
+        ("QUOTA_SENTINEL_HEARTBEAT_FACTOR", "abc"),
+        ("QUOTA_SENTINEL_MIN_POLL_GAP", "-3"),
+        ("QUOTA_SENTINEL_KEY_PREFIX", "a b"),
+        ("QUOTA_SENTINEL_LOG_LEVEL", "LOUD"),
+        ("QUOTA_SENTINEL_DEEPSEEK_BASE_URL", "ftp://x"),
+        ("REDIS_URL", "localhost:6379"),
+    ],
+)
+def test_a_bad_value_stops_with_the_variable_name(name: str, value: str):
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({name: value})
+    assert name in err.value.message
+
+
+def test_blank_values_count_as_unset():
+    assert Settings.from_env({"QUOTA_SENTINEL_PORT": "  ", "REDIS_URL": ""}).port == 7878
