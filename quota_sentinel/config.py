@@ -30,6 +30,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "alibaba": "https://modelstudio.console.alibabacloud.com",
     "alibaba_cn": "https://bailian.console.aliyun.com",
     "codex": "https://chatgpt.com",
+    "codex_oauth": "https://auth.openai.com",
     "kimi": "https://api.kimi.com",
     "openrouter": "https://openrouter.ai",
 }
