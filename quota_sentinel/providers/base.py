@@ -30,26 +30,38 @@ class UsageResult:
         windows: window name (stable, lower-case, see providers.md) → usage.
         plan: the plan label the provider reports, if any.
         state: provider state to persist on the account for the next poll (e.g. DeepSeek's
-            reference balance); None means "leave the stored state as it is".
+            reference balance), stored in clear: never a secret. None leaves it as it is.
+        credentials: rotated credentials (e.g. after an OAuth refresh) to store, encrypted,
+            in place of the account's; None leaves them as they are.
     """
 
     windows: Mapping[str, WindowUsage]
     plan: str | None = None
     state: Mapping[str, Any] | None = None
+    credentials: Mapping[str, Any] | None = None
 
 
 class ProviderError(Exception):
     """Expected upstream trouble: recorded in the snapshot with a backoff, never raised by a job.
 
-    The message is a sentence a person can act on and never contains a credential.
+    The message is a sentence a person can act on and never contains a credential. A provider
+    that rotated the credentials before failing (an OAuth refresh succeeded, the usage call did
+    not) passes the new ones as `credentials`, so they are stored all the same: the old refresh
+    token is already spent.
     """
 
     code = "provider_error"
 
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        retry_after_s: float | None = None,
+        credentials: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after_s = retry_after_s
+        self.credentials = credentials
 
 
 class AuthFailed(ProviderError):
@@ -82,7 +94,8 @@ class Fetcher(Protocol):
     Args:
         credentials: the decrypted credential dict of the account (shape per provider).
         options: non-secret per-account options (provider_config + entry extras).
-        http: the provider's HttpClient (base URL, timeouts and error mapping built in).
+        http: a factory `http(base_key) -> HttpClient` (providers.http.ClientFactory): base
+            URL from QUOTA_SENTINEL_<BASE_KEY>_BASE_URL, timeouts and error mapping built in.
         state: what the last UsageResult.state stored, or {}.
         now: the current time, epoch seconds.
     """
