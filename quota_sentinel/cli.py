@@ -10,16 +10,15 @@ from typing import Any
 import click
 import requests
 from rich.console import Console
-from rich.table import Table
 
 from quota_sentinel import __version__
 from quota_sentinel.config import Settings
 from quota_sentinel.errors import ConfigError
 from quota_sentinel.jobs import SCHEDULER_ENTRY, WORKER_ENTRY, run_entry
 from quota_sentinel.logconfig import configure_logging
+from quota_sentinel.terminal import replay_table, status_table, summary_table
 
 DEFAULT_URL = "http://127.0.0.1:7878"
-STATUS_STYLE = {"GREEN": "green", "YELLOW": "yellow", "RED": "bold red", "UNKNOWN": "dim"}
 
 
 class Exit(enum.IntEnum):
@@ -90,8 +89,10 @@ def scheduler() -> None:
         _fail(exc.message)
 
 
-def _get(url: str, path: str, api_key: str | None = None) -> tuple[int, Any]:
-    headers = {"X-API-Key": api_key} if api_key else {}
+def _get(
+    url: str, path: str, api_key: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    headers = {**(headers or {}), **({"X-API-Key": api_key} if api_key else {})}
     try:
         response = requests.get(url.rstrip("/") + path, headers=headers, timeout=5)
     except requests.RequestException:
@@ -114,63 +115,6 @@ def health(url: str) -> None:
         f"version {body.get('version')}"
     )
     sys.exit(Exit.OK if status == 200 else Exit.ERROR)
-
-
-def _status_table(body: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"{body['project']} ({body['framework']}): {body['recommendation']}",
-        caption=body.get("message"),
-    )
-    for column in (
-        "provider",
-        "window",
-        "used %",
-        "cap %",
-        "velocity %/h",
-        "runs out in",
-        "resets at",
-        "status",
-    ):
-        table.add_column(column)
-    for name, provider in sorted(body["providers"].items()):
-        windows = provider.get("windows") or {}
-        if not windows:
-            table.add_row(
-                name,
-                "-",
-                "",
-                "",
-                "",
-                "",
-                "",
-                _styled(provider["status"]),
-            )
-            if provider.get("error"):
-                table.add_row("", f"[dim]{provider['error']}[/]", "", "", "", "", "", "")
-            continue
-        for wname, w in sorted(windows.items()):
-            left = w.get("projected_exhaustion_min")
-            table.add_row(
-                name,
-                wname,
-                _num(w.get("utilization")),
-                _num(w.get("effective_cap")),
-                _num(w.get("velocity_pct_per_hour")),
-                "-" if left is None else f"{left:.0f} min",
-                (w.get("resets_at") or "-")[:16].replace("T", " "),
-                _styled(w["status"]),
-            )
-        if provider.get("error"):
-            table.add_row("", f"[dim]stale: {provider['error']}[/]", "", "", "", "", "", "")
-    return table
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
-def _styled(status: str) -> str:
-    return f"[{STATUS_STYLE.get(status, '')}]{status}[/]"
 
 
 @main.command()
@@ -199,4 +143,89 @@ def status(url: str, api_key: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(body, indent=2, sort_keys=True))
         return
-    Console().print(_status_table(body))
+    Console().print(status_table(body))
+
+
+@main.command()
+@click.argument("trace", type=click.File("r"))
+@click.option(
+    "--safety-margin",
+    type=click.FloatRange(0),
+    default=30.0,
+    show_default=True,
+    help="Minutes of headroom (QUOTA_SENTINEL_SAFETY_MARGIN_MIN on the server).",
+)
+@click.option(
+    "--cap",
+    type=click.FloatRange(0, 100, min_open=True),
+    help="One cap (%) for every window, instead of the server's defaults.",
+)
+@click.option("--hard-caps", help='JSON overrides like the registration\'s: {"zai_default": 70}.')
+@click.option(
+    "--horizon",
+    type=click.FloatRange(1),
+    default=60.0,
+    show_default=True,
+    help="Velocity look-back, minutes.",
+)
+@click.option(
+    "--framework", type=click.Choice(["claude", "opencode"]), default="opencode", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def replay(trace, safety_margin, cap, hard_caps, horizon, framework, as_json) -> None:
+    """Backtest the forecast on a recorded TRACE (JSON Lines; - reads stdin)."""
+    from quota_sentinel.replay import ReplayOptions, TraceError, parse_trace
+    from quota_sentinel.replay import replay as run
+
+    if cap is not None and hard_caps:
+        _fail("give either --cap or --hard-caps, not both.")
+    caps = _hard_caps(hard_caps) if hard_caps else None
+    options = ReplayOptions(safety_margin, horizon, framework, cap, caps)
+    try:
+        rows, summaries = run(parse_trace(trace), options)
+    except TraceError as exc:
+        _fail(f"{trace.name}: {exc}")
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, sort_keys=True))
+        for summary in summaries:
+            click.echo(json.dumps({"summary": summary}, sort_keys=True))
+        return
+    console = Console()
+    console.print(replay_table(rows))
+    console.print(summary_table(summaries))
+
+
+def _hard_caps(text: str) -> dict[str, float]:
+    try:
+        caps = json.loads(text)
+    except ValueError:
+        _fail('--hard-caps must be a JSON object such as {"zai_default": 70}.')
+    valid = isinstance(caps, dict) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 100
+        for v in caps.values()
+    )
+    if not valid:
+        _fail("--hard-caps must map cap keys to percentages between 0 and 100.")
+    return {str(k): float(v) for k, v in caps.items()}
+
+
+@main.command("export-samples")
+@click.option("--url", default=DEFAULT_URL, show_default=True, envvar="QUOTA_SENTINEL_URL")
+@click.option("--api-key", envvar="QUOTA_SENTINEL_API_KEY", help="An instance's API key.")
+@click.option(
+    "--admin-token",
+    envvar="QUOTA_SENTINEL_ADMIN_TOKEN",
+    help="The admin token: every account's samples.",
+)
+@click.option("--since", type=float, default=0.0, help="Only samples from this epoch second on.")
+def export_samples(url, api_key, admin_token, since) -> None:
+    """Write the server's stored samples as a trace that `replay` reads (JSON Lines)."""
+    if not api_key and not admin_token:
+        _fail("pass --api-key or --admin-token.")
+    headers = {"X-API-Key": api_key} if api_key else {"Authorization": f"Bearer {admin_token}"}
+    code, body = _get(url, f"/v1/samples?since={since}", headers=headers)
+    if code != 200:
+        _fail(body.get("message", f"the server answered {code}."))
+    for sample in body["samples"]:
+        click.echo(json.dumps(sample, sort_keys=True))

@@ -8,7 +8,7 @@ import secrets
 from flask import Flask, Response, g, request
 
 from quota_sentinel import __version__
-from quota_sentinel.api import docs, health, instances, poll, providers, status
+from quota_sentinel.api import docs, health, instances, poll, providers, samples, status
 from quota_sentinel.api.errors import register_error_handlers
 from quota_sentinel.api.schemas.status import ProviderStatusSchema
 from quota_sentinel.api.smorest import Api
@@ -17,7 +17,7 @@ from quota_sentinel.logconfig import configure_logging, log_context
 from quota_sentinel.services.context import Context
 
 API_PREFIX = "/v1"
-BLUEPRINTS = (instances, status, providers, poll, health)
+BLUEPRINTS = (instances, status, providers, poll, samples, health)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 

@@ -1,0 +1,28 @@
+"""/samples: the stored utilization history, in the trace format of `quota-sentinel replay`."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from quota_sentinel.api.auth import caller, context, is_admin
+from quota_sentinel.api.schemas.samples import SamplesQueryArgsSchema, SamplesSchema
+from quota_sentinel.api.smorest import Blueprint
+from quota_sentinel.services.samples import export_samples
+
+blp = Blueprint(
+    "samples",
+    __name__,
+    url_prefix="/samples",
+    description="Recorded utilization samples, for backtests.",
+)
+
+
+@blp.route("")
+class Samples(MethodView):
+    @blp.arguments(SamplesQueryArgsSchema, location="query")
+    @blp.response(200, SamplesSchema)
+    def get(self, args):
+        """Sample history of the caller's accounts (or of every account, with the admin token)"""
+        ctx = context()
+        inst = None if is_admin() else caller().instance
+        return {"samples": export_samples(ctx, inst, args["since"])}
