@@ -51,6 +51,9 @@ class ProviderError(Exception):
     """
 
     code = "provider_error"
+    # The HTTP status of the answer that caused the error, when there was one (set by
+    # providers.http); providers read it to try another path on 404/405.
+    status: int | None = None
 
     def __init__(
         self,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from quota_sentinel.providers.base import AuthFailed, BadPayload, UsageResult, WindowUsage
+from quota_sentinel.providers.base import BadPayload, UsageResult, WindowUsage
 from quota_sentinel.providers.http import HttpFactory
-from quota_sentinel.providers.parsing import clamp_pct, to_float
+from quota_sentinel.providers.parsing import api_key_from, clamp_pct, to_float
 
 NAME = "deepseek"
 BALANCE_PATH = "/user/balance"
@@ -31,7 +31,7 @@ def fetch(
     """Poll the DeepSeek balance once.
 
     Args:
-        credentials: `{"key": "<API key>"}`.
+        credentials: `{"key": "<API key>"}`; a stored "Bearer " prefix is tolerated.
         options: optional `currency` ("USD", "CNY") and `reference_balance` (amount in that
             currency that counts as 0 % used).
         http: factory `http(base_key) -> HttpClient`; DeepSeek uses base key "deepseek".
@@ -47,14 +47,9 @@ def fetch(
         BadPayload: no readable `balance_infos`.
         ProviderError: other HTTP trouble (mapped by providers.http).
     """
-    key = credentials.get("key")
-    if not isinstance(key, str) or not key.strip():
-        raise AuthFailed(
-            "No DeepSeek API key is stored for this account; register it again with a key."
-        )
+    key = api_key_from(credentials, "DeepSeek")
     body = http("deepseek").get_json(
-        BALANCE_PATH,
-        headers={"Authorization": f"Bearer {key.strip()}", "Accept": "application/json"},
+        BALANCE_PATH, headers={"Authorization": f"Bearer {key}", "Accept": "application/json"}
     )
     return parse_balance(body, options, state)
 

@@ -181,6 +181,7 @@ class HttpClient:
                 params=params,
                 json=json_body,
                 timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             log.debug(
@@ -220,9 +221,24 @@ class HttpClient:
 
     def _decode(self, response: requests.Response) -> Any:
         status = response.status_code
+        error = self._status_error(response)
+        if error is not None:
+            error.status = status
+            raise error
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise BadPayload(
+                f"{self.display_name} answered with something that is not JSON "
+                f"({_describe(response.content)}); the endpoint may have moved or a proxy may be "
+                "in the way."
+            ) from None
+
+    def _status_error(self, response: requests.Response) -> ProviderError | None:
+        status = response.status_code
         name = self.display_name
         if status in (401, 403):
-            raise AuthFailed(
+            return AuthFailed(
                 f"{name} rejected the credential (HTTP {status}); check the key or replace it."
             )
         if status == 429:
@@ -230,20 +246,21 @@ class HttpClient:
             hint = (
                 f"retry after {retry_after_s:g} s" if retry_after_s is not None else "retry later"
             )
-            raise RateLimitedUpstream(
+            return RateLimitedUpstream(
                 f"{name} is rate limiting requests (HTTP 429); {hint}.", retry_after_s
             )
+        if 300 <= status < 400:
+            # Redirects are not followed: a usage API that redirects is sending us to a login
+            # page (an expired console session), and following it would end in "not JSON".
+            return AuthFailed(
+                f"{name} redirected the request (HTTP {status}), usually to a login page: the "
+                "credential or session is not accepted; check it and the base URL."
+            )
         if status >= 500:
-            raise UpstreamUnavailable(f"{name} answered HTTP {status} (server error); will retry.")
+            return UpstreamUnavailable(f"{name} answered HTTP {status} (server error); will retry.")
         if not 200 <= status < 300:
-            raise ProviderError(f"{name} refused the request with HTTP {status}.")
-        try:
-            return json.loads(response.content)
-        except ValueError:
-            raise BadPayload(
-                f"{name} answered with something that is not JSON ({_describe(response.content)}); "
-                "the endpoint may have moved or a proxy may be in the way."
-            ) from None
+            return ProviderError(f"{name} refused the request with HTTP {status}.")
+        return None
 
 
 def _is_timeout(exc: requests.RequestException) -> bool:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from quota_sentinel.providers.base import AuthFailed
 
 # Epoch values above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
 _MS_THRESHOLD = 1e11
@@ -96,3 +101,166 @@ def safe_message(text: Any, secrets: Iterable[str | None]) -> str:
     if len(text) > _MAX_MESSAGE_CHARS:
         text = text[: _MAX_MESSAGE_CHARS - 1] + "…"
     return text
+
+
+def first_float(source: Any, keys: Iterable[str]) -> float | None:
+    """The first of `keys` in `source` that holds a readable number (see `to_float`).
+
+    Args:
+        source: a mapping from a decoded JSON payload (anything else gives None).
+        keys: field names to try in order, e.g. both spellings of one field.
+
+    Returns:
+        The number, or None when no key holds one.
+    """
+    if not isinstance(source, Mapping):
+        return None
+    for key in keys:
+        number = to_float(source.get(key))
+        if number is not None:
+            return number
+    return None
+
+
+def first_text(source: Any, keys: Iterable[str]) -> str | None:
+    """The first of `keys` in `source` that holds non-blank text, stripped.
+
+    Args:
+        source: a mapping from a decoded JSON payload (anything else gives None).
+        keys: field names to try in order.
+
+    Returns:
+        The text, or None when no key holds any.
+    """
+    if not isinstance(source, Mapping):
+        return None
+    for key in keys:
+        value = source.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
+
+
+def http_status(error: BaseException) -> int | None:
+    """The HTTP status behind a ProviderError raised by providers.http, when it has one.
+
+    A provider that tries a second path on 404/405 needs the status; providers.http puts it in
+    the message ("… refused the request with HTTP 404."). An integer `status` attribute on the
+    error, should providers.http ever set one, is preferred over reading the message.
+
+    Args:
+        error: the exception raised by `HttpClient.get_json` / `post_json`.
+
+    Returns:
+        The status code (e.g. 404), or None for a transport error or a non-HTTP failure.
+    """
+    status = getattr(error, "status", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status
+    match = _HTTP_STATUS.search(str(getattr(error, "message", "") or error))
+    return int(match.group(1)) if match else None
+
+
+def utc_text(epoch: float) -> str:
+    """Format a point in time for a sentence.
+
+    Args:
+        epoch: epoch seconds UTC.
+
+    Returns:
+        "YYYY-MM-DD HH:MM UTC".
+    """
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def next_month_start_s(now: float) -> float:
+    """When the calendar month after `now` begins (monthly allowances reset then).
+
+    Args:
+        now: epoch seconds UTC.
+
+    Returns:
+        Epoch seconds of 00:00:00 UTC on the first day of the next month.
+    """
+    moment = datetime.fromtimestamp(now, UTC)
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC).timestamp()
+
+
+def slug(value: Any) -> str:
+    """Turn a provider label ("Opus 4.1", "GPT-5.3-Codex-Spark") into a window-name part.
+
+    Args:
+        value: anything taken from a decoded JSON payload.
+
+    Returns:
+        Lower-case text where every run of non-alphanumeric characters became one "_",
+        trimmed of "_" at both ends ("opus_4_1"); "" for non-text or text without letters
+        or digits.
+    """
+    if not isinstance(value, str):
+        return ""
+    parts = "".join(c if c.isascii() and c.isalnum() else " " for c in value.lower()).split()
+    return "_".join(parts)
+
+
+def jwt_claims(token: Any) -> dict[str, Any]:
+    """Read the payload of a JWT without verifying it (hints only: expiry, account id).
+
+    Args:
+        token: a string of three dot-separated base64url parts, or anything else.
+
+    Returns:
+        The decoded claims object, or {} when `token` is not a readable JWT.
+    """
+    if not isinstance(token, str) or token.count(".") != 2:
+        return {}
+    payload = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError:  # bad base64 (binascii.Error), bad UTF-8 or bad JSON
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or `name_2`, `name_3`, … when it is already taken.
+
+    Args:
+        name: the window name wanted.
+        taken: names already in use (e.g. the keys of the windows built so far).
+
+    Returns:
+        A name not in `taken`.
+    """
+    used = set(taken)
+    candidate, n = name, 2
+    while candidate in used:
+        candidate, n = f"{name}_{n}", n + 1
+    return candidate
+
+
+def api_key_from(credentials: Mapping[str, Any], provider: str) -> str:
+    """The API key of an api-key account (`{"key": ...}`), ready to put in a header.
+
+    Args:
+        credentials: the decrypted credential dict of the account.
+        provider: how the provider is named in the message (e.g. "MiniMax").
+
+    Returns:
+        The key, stripped, without a stored "Bearer " prefix: some tools keep the header
+        value rather than the key, and "Bearer Bearer …" must never be sent.
+
+    Raises:
+        AuthFailed: no usable key is stored.
+    """
+    key = credentials.get("key")
+    if not isinstance(key, str) or not key.strip():
+        raise AuthFailed(
+            f"No {provider} API key is stored for this account; register it again with a key."
+        )
+    key = key.strip()
+    return key[7:].strip() if key[:7].lower() == "bearer " else key

@@ -22,15 +22,21 @@ class ProviderInfo:
 PROVIDERS: dict[str, ProviderInfo] = {
     p.name: p
     for p in [
-        ProviderInfo("claude", "Claude (Anthropic subscription)"),
-        ProviderInfo("copilot", "GitHub Copilot"),
+        ProviderInfo(
+            "claude", "Claude (Anthropic subscription)", "quota_sentinel.providers.claude"
+        ),
+        ProviderInfo("copilot", "GitHub Copilot", "quota_sentinel.providers.copilot"),
         ProviderInfo("zai", "Z.ai / Zhipu GLM Coding Plan", "quota_sentinel.providers.zai"),
-        ProviderInfo("minimax", "MiniMax Coding Plan"),
+        ProviderInfo("minimax", "MiniMax Coding Plan", "quota_sentinel.providers.minimax"),
         ProviderInfo("deepseek", "DeepSeek balance", "quota_sentinel.providers.deepseek"),
-        ProviderInfo("alibaba", "Alibaba Cloud Model Studio Coding Plan"),
-        ProviderInfo("codex", "OpenAI Codex / ChatGPT subscription"),
-        ProviderInfo("kimi", "Kimi Code"),
-        ProviderInfo("openrouter", "OpenRouter"),
+        ProviderInfo(
+            "alibaba", "Alibaba Cloud Model Studio Coding Plan", "quota_sentinel.providers.alibaba"
+        ),
+        ProviderInfo(
+            "codex", "OpenAI Codex / ChatGPT subscription", "quota_sentinel.providers.codex"
+        ),
+        ProviderInfo("kimi", "Kimi Code", "quota_sentinel.providers.kimi"),
+        ProviderInfo("openrouter", "OpenRouter", "quota_sentinel.providers.openrouter"),
     ]
 }
 

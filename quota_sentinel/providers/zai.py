@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from quota_sentinel.providers.base import (
@@ -18,8 +19,15 @@ from quota_sentinel.providers.base import (
     UsageResult,
     WindowUsage,
 )
-from quota_sentinel.providers.http import HttpFactory
-from quota_sentinel.providers.parsing import clamp_pct, epoch_s, safe_message, to_float
+from quota_sentinel.providers.http import HttpClient, HttpFactory
+from quota_sentinel.providers.parsing import (
+    api_key_from,
+    clamp_pct,
+    epoch_s,
+    safe_message,
+    to_float,
+    unique_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +36,10 @@ QUOTA_PATH = "/api/monitor/usage/quota/limit"
 
 # Z.ai's envelope codes for a missing or unusable credential.
 _AUTH_CODES = {1001, 1002, 1003}
-_AUTH_WORDS = re.compile(r"auth|api[ _-]?key|\bkey\b|\btoken\b", re.IGNORECASE)
+# "token" alone means a credential, but "token limit/quota/usage" is about the plan's tokens.
+_AUTH_WORDS = re.compile(
+    r"auth|api[ _-]?key|\bkey\b|\btoken\b(?!\W+(?:limit|quota|usage))", re.IGNORECASE
+)
 
 # `unit` values of a limit row: 1 = days, 3 = hours, 5 = months, 6 = weeks (not days: the
 # original labelled unit 6 "days" and named the weekly window "1days").
@@ -46,34 +57,52 @@ def fetch(
 ) -> UsageResult:
     """Poll the Z.ai quota endpoint once.
 
+    Z.ai documents both `Authorization: Bearer <key>` and the raw key as the header value, and
+    its own plugins send the raw key. If the form tried first is refused (an auth envelope such
+    as code 1001, or HTTP 401/403), the other form is tried once; the one that worked is kept
+    in `state` so later polls start with it.
+
     Args:
         credentials: `{"key": "<API key>"}`; a stored "Bearer " prefix is tolerated.
         options: `{"region": "cn"}` selects the BigModel host (base key `zai_cn`);
             anything else uses `zai`.
         http: factory `http(base_key) -> HttpClient` (see providers.http.ClientFactory).
-        state: unused (Z.ai needs nothing between polls).
+        state: the previous UsageResult.state: `{"auth_scheme": "bearer" | "raw"}`, or {}.
         now: current time, epoch seconds (unused: resets come from the payload).
 
     Returns:
         The windows named in the module docstring, utilization in percent used (0–100),
-        resets_at in epoch seconds UTC, plan from `data.level` and friends.
+        resets_at in epoch seconds UTC, plan from `data.level` and friends, and
+        `state = {"auth_scheme": ...}` only when the header form that worked changed.
 
     Raises:
-        AuthFailed: no key stored, HTTP 401/403, or an auth error envelope.
+        AuthFailed: no key stored, or both header forms refused (HTTP 401/403 or an auth
+            error envelope).
         ProviderError: another error envelope (Z.ai's message, key redacted) or HTTP trouble.
         BadPayload: the answer has no recognisable limits.
     """
-    key = _api_key(credentials)
+    key = api_key_from(credentials, "Z.ai")
     base_key = "zai_cn" if str(options.get("region", "")).strip().lower() == "cn" else "zai"
-    body = http(base_key).get_json(
+    client = http(base_key)
+    preferred = "raw" if state.get("auth_scheme") == "raw" else "bearer"
+    other = "bearer" if preferred == "raw" else "raw"
+    try:
+        return parse_quota(_get(client, key, preferred), key)
+    except AuthFailed:
+        log.debug("zai: the %s header form was refused; trying the %s form", preferred, other)
+    result = parse_quota(_get(client, key, other), key)
+    return replace(result, state={"auth_scheme": other})
+
+
+def _get(client: HttpClient, key: str, scheme: str) -> Any:
+    return client.get_json(
         QUOTA_PATH,
         headers={
-            "Authorization": f"Bearer {key}",
+            "Authorization": f"Bearer {key}" if scheme == "bearer" else key,
             "Accept": "application/json",
             "Accept-Language": "en-US,en",
         },
     )
-    return parse_quota(body, key)
 
 
 def parse_quota(body: Any, key: str | None = None) -> UsageResult:
@@ -106,26 +135,13 @@ def parse_quota(body: Any, key: str | None = None) -> UsageResult:
         if name is None or window is None:
             log.debug("zai: skipped a limit row of type %r", row.get("type"))
             continue
-        windows[_unique(name, windows)] = window
+        windows[unique_name(name, windows)] = window
     if not windows:
         raise BadPayload(
             "Z.ai answered without any usage limits it could read; the account may have no "
             "active Coding Plan, or the API changed."
         )
     return UsageResult(windows=windows, plan=_plan(data, body))
-
-
-def _api_key(credentials: Mapping[str, Any]) -> str:
-    key = credentials.get("key")
-    if not isinstance(key, str) or not key.strip():
-        raise AuthFailed(
-            "No Z.ai API key is stored for this account; register it again with a key."
-        )
-    key = key.strip()
-    # Some tools store the header value rather than the key; never send "Bearer Bearer …".
-    if key[:7].lower() == "bearer ":
-        key = key[7:].strip()
-    return key
 
 
 def _check_envelope(body: Mapping[str, Any], key: str | None) -> None:
@@ -187,13 +203,6 @@ def _window(row: Mapping[str, Any]) -> WindowUsage | None:
         resets_at=epoch_s(row.get("nextResetTime")),
         metadata=metadata,
     )
-
-
-def _unique(name: str, taken: Mapping[str, Any]) -> str:
-    candidate, n = name, 2
-    while candidate in taken:
-        candidate, n = f"{name}_{n}", n + 1
-    return candidate
 
 
 def _plan(data: Mapping[str, Any], body: Mapping[str, Any]) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -9,8 +11,15 @@ import pytest
 
 from quota_sentinel.config import Settings
 from quota_sentinel.providers import deepseek
-from quota_sentinel.providers.base import AuthFailed, BadPayload, UpstreamUnavailable, UsageResult
-from tests.upstreams.deepseek import BALANCE_PATH, DeepSeekFake
+from quota_sentinel.providers.base import (
+    AuthFailed,
+    BadPayload,
+    ProviderError,
+    RateLimitedUpstream,
+    UpstreamUnavailable,
+    UsageResult,
+)
+from tests.upstreams.deepseek import BALANCE_PATH, DEEPSEEK_FAILURE_MODES, DeepSeekFake
 
 KEY = "sk-deepseek-test-0000abcd"
 NOW = 1_778_770_000.0
@@ -147,3 +156,73 @@ def test_hang_past_the_timeout_is_unavailable(
         settings = make_settings(deepseek=fake.url).replace(http_timeout_s=0.3)
         with pytest.raises(UpstreamUnavailable, match="did not answer within 0.3 s"):
             deepseek.fetch({"key": KEY}, {}, http_for("deepseek", settings), {}, NOW)
+
+
+def test_stored_bearer_prefix_is_not_doubled(deepseek_fake: DeepSeekFake, poll) -> None:
+    poll(key=f"Bearer {KEY}")
+    assert deepseek_fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_reference_survives_a_restart_as_plain_json(
+    deepseek_fake: DeepSeekFake, make_settings: Callable[..., Settings], http_for
+) -> None:
+    first = deepseek.fetch(
+        {"key": KEY}, {}, http_for("deepseek", make_settings(deepseek=deepseek_fake.url)), {}, NOW
+    )
+    stored = json.loads(json.dumps(first.state))  # what Redis keeps between processes
+    deepseek_fake.set_balance(4.0)
+    fresh_http = http_for("deepseek", make_settings(deepseek=deepseek_fake.url))
+    result = deepseek.fetch({"key": KEY}, {}, fresh_http, stored, NOW)
+    assert result.windows["balance"].utilization == pytest.approx(60.0)
+
+
+def test_after_a_top_up_spending_counts_against_the_new_reference(
+    deepseek_fake: DeepSeekFake, poll
+) -> None:
+    state = poll().state  # reference 10
+    deepseek_fake.set_balance(5.0)
+    state = poll(state=state).state
+    deepseek_fake.set_balance(40.0)  # topped up by 35
+    topped = poll(state=state)
+    assert topped.windows["balance"].utilization == 0.0
+    assert topped.state == {"reference_balance": 40.0, "currency": "USD"}
+    deepseek_fake.set_balance(30.0)
+    assert poll(state=topped.state).windows["balance"].utilization == pytest.approx(25.0)
+
+
+def test_numbers_lower_case_currency_and_string_flags(deepseek_fake: DeepSeekFake, poll) -> None:
+    deepseek_fake.upstream.script(
+        BALANCE_PATH,
+        json={
+            "is_available": "false",
+            "balance_infos": [
+                {"currency": "cny", "total_balance": 86.4},
+                {"currency": "usd", "total_balance": 3},
+                {"currency": "USD", "total_balance": "999"},
+            ],
+        },
+    )
+    window = poll().windows["balance"]
+    assert (window.metadata["currency"], window.metadata["total_balance"]) == ("USD", 3.0)
+    assert window.metadata["other_balances"] == {"CNY": 86.4}
+    assert window.utilization == 100.0 and window.metadata["is_available"] is False
+
+
+@pytest.mark.parametrize("mode", DEEPSEEK_FAILURE_MODES)
+def test_no_failure_mode_leaks_the_key(
+    mode: str,
+    make_settings: Callable[..., Settings],
+    http_for,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with DeepSeekFake(KEY) as fake:
+        fake.fail(mode, retry_after="45", hang_s=3.0)
+        settings = make_settings(deepseek=fake.url).replace(http_timeout_s=0.3)
+        with pytest.raises(ProviderError) as err:
+            deepseek.fetch({"key": KEY}, {}, http_for("deepseek", settings), {}, NOW)
+    message = err.value.message
+    assert message.startswith("DeepSeek") and message.endswith(".")
+    assert KEY not in message and KEY[-4:] not in message and KEY not in caplog.text
+    if mode == "429":
+        assert isinstance(err.value, RateLimitedUpstream) and err.value.retry_after_s == 45.0

@@ -149,6 +149,19 @@ def test_other_4xx_maps_to_provider_error_with_status(client: HttpClient) -> Non
         client.get_json("/no/such/route")
     assert type(err.value) is ProviderError
     assert err.value.message == "Z.ai refused the request with HTTP 404."
+    assert err.value.status == 404
+
+
+def test_a_redirect_is_not_followed_and_reads_as_a_rejected_credential(
+    client: HttpClient, fake: FakeUpstream
+) -> None:
+    fake.route("GET", "/login", lambda request: Reply(body="<html>log in</html>"))
+    fake.script(PATH, status=302, headers={"Location": fake.url + "/login"}, json=None)
+    with pytest.raises(AuthFailed) as err:
+        client.get_json(PATH)
+    assert err.value.status == 302
+    assert "redirected the request (HTTP 302)" in err.value.message
+    assert fake.count("/login") == 0
 
 
 @pytest.mark.parametrize(

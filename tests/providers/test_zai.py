@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from quota_sentinel.providers.base import (
     UsageResult,
 )
 from quota_sentinel.providers.http import ClientFactory
-from tests.upstreams.zai import QUOTA_PATH, ZaiFake
+from tests.upstreams.zai import QUOTA_PATH, ZAI_FAILURE_MODES, ZaiFake
 
 KEY = "zai-test-key"
 NOW = 1_778_770_000.0
@@ -283,3 +284,99 @@ def test_missing_key_is_auth_failed_without_a_request(zai_fake: ZaiFake, poll) -
     with pytest.raises(AuthFailed):
         poll(key="  ")
     assert zai_fake.calls == 0
+
+
+@pytest.mark.parametrize("accept", ["raw", "bearer", "both"])
+def test_either_header_form_the_upstream_takes_is_found(
+    make_settings: Callable[..., Settings], http_for: HttpFor, accept: str
+) -> None:
+    with ZaiFake(KEY, accept=accept) as fake:
+        http = http_for("zai", make_settings(zai=fake.url))
+        result = zai.fetch({"key": KEY}, {}, http, {}, NOW)
+        sent = [r.headers["authorization"] for r in fake.requests]
+    assert "5h" in result.windows
+    if accept == "raw":
+        assert sent == [f"Bearer {KEY}", KEY]
+        assert result.state == {"auth_scheme": "raw"}
+    else:
+        assert sent == [f"Bearer {KEY}"]
+        assert result.state is None
+
+
+def test_the_form_that_worked_is_tried_first_next_time(
+    make_settings: Callable[..., Settings], http_for: HttpFor
+) -> None:
+    with ZaiFake(KEY, accept="raw") as fake:
+        http = http_for("zai", make_settings(zai=fake.url))
+        state = zai.fetch({"key": KEY}, {}, http, {}, NOW).state
+        fake.upstream.clear_log()
+        again = zai.fetch({"key": KEY}, {}, http, state or {}, NOW)
+        assert [r.headers["authorization"] for r in fake.requests] == [KEY]
+    assert again.state is None  # unchanged, so nothing to store
+
+
+def test_a_remembered_raw_form_falls_back_to_bearer(
+    make_settings: Callable[..., Settings], http_for: HttpFor
+) -> None:
+    with ZaiFake(KEY, accept="bearer") as fake:
+        http = http_for("zai", make_settings(zai=fake.url))
+        result = zai.fetch({"key": KEY}, {}, http, {"auth_scheme": "raw"}, NOW)
+        assert [r.headers["authorization"] for r in fake.requests] == [KEY, f"Bearer {KEY}"]
+    assert result.state == {"auth_scheme": "bearer"}
+
+
+def test_a_wrong_key_is_tried_in_both_forms_then_auth_failed(zai_fake: ZaiFake, poll) -> None:
+    with pytest.raises(AuthFailed) as err:
+        poll(key="not-the-key")
+    assert [r.headers["authorization"] for r in zai_fake.requests] == [
+        "Bearer not-the-key",
+        "not-the-key",
+    ]
+    assert err.value.message == (
+        "Z.ai rejected the API key (code 1001: Authentication parameter not received in "
+        "Header); check the key or replace it."
+    )
+
+
+@pytest.mark.parametrize("mode", ["error_envelope", "429", "500", "html"])
+def test_other_failures_are_not_retried_with_the_other_form(
+    zai_fake: ZaiFake, poll, mode: str
+) -> None:
+    zai_fake.fail(mode)
+    with pytest.raises(ProviderError) as err:
+        poll()
+    assert not isinstance(err.value, AuthFailed)
+    assert zai_fake.calls == 1
+
+
+def test_a_token_limit_message_is_not_an_auth_failure(zai_fake: ZaiFake, poll) -> None:
+    zai_fake.upstream.script(
+        QUOTA_PATH,
+        json={"code": 1308, "msg": "Token limit reached for the 5 hour window", "success": False},
+    )
+    with pytest.raises(ProviderError) as err:
+        poll()
+    assert type(err.value) is ProviderError
+    assert zai_fake.calls == 1
+
+
+def test_the_fake_refuses_an_unknown_accept_form() -> None:
+    with pytest.raises(ValueError, match="accept must be"):
+        ZaiFake(KEY, accept="basic")
+
+
+@pytest.mark.parametrize("mode", ZAI_FAILURE_MODES)
+def test_no_failure_mode_leaks_the_key(
+    mode: str,
+    make_settings: Callable[..., Settings],
+    http_for: HttpFor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with ZaiFake(KEY) as fake:
+        fake.fail(mode, hang_s=3.0)
+        settings = make_settings(zai=fake.url).replace(http_timeout_s=0.3)
+        with pytest.raises(ProviderError) as err:
+            zai.fetch({"key": KEY}, {}, http_for("zai", settings), {}, NOW)
+    assert err.value.message.startswith("Z.ai") and err.value.message.endswith(".")
+    assert KEY not in err.value.message and KEY not in caplog.text

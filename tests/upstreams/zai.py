@@ -7,7 +7,8 @@
     fake.calls                                     # requests on the quota path
 
 Like the real service it accepts `Authorization: <key>` and `Authorization: Bearer <key>`, and
-answers a missing or wrong key with HTTP 200 and the 1001 error envelope.
+answers a missing or wrong key with HTTP 200 and the 1001 error envelope. `ZaiFake(accept="raw")`
+or `accept="bearer"` takes only that header form, to test the poller's fallback to the other.
 """
 
 from __future__ import annotations
@@ -41,15 +42,24 @@ class ZaiFake(ProviderFake):
         key: the API key the fake accepts (raw or after "Bearer ").
         level: the plan label in `data.level`.
         limit_type: "TOKENS_LIMIT" or "CREDIT_LIMIT" for the two token windows.
+        accept: which header forms authenticate: "both" (like the real API), "raw" or "bearer".
     """
 
     path = QUOTA_PATH
     name = "zai"
 
     def __init__(
-        self, key: str = "zai-test-key", *, level: str = "pro", limit_type: str = "TOKENS_LIMIT"
+        self,
+        key: str = "zai-test-key",
+        *,
+        level: str = "pro",
+        limit_type: str = "TOKENS_LIMIT",
+        accept: str = "both",
     ) -> None:
         super().__init__()
+        if accept not in ("both", "raw", "bearer"):
+            raise ValueError(f"accept must be both, raw or bearer, not {accept!r}")
+        self.accept = accept
         now_ms = int(time.time() * 1000)
         self.key = key
         self.level = level
@@ -129,9 +139,11 @@ class ZaiFake(ProviderFake):
 
     def _authorized(self, request: Request) -> bool:
         value = request.headers.get("authorization", "").strip()
-        if value[:7].lower() == "bearer ":
+        bearer = value[:7].lower() == "bearer "
+        if bearer:
             value = value[7:].strip()
-        return value == self.key
+        form_ok = self.accept == "both" or (self.accept == "bearer") == bearer
+        return form_ok and value == self.key
 
     def _unauthorized(self, request: Request) -> Reply:
         return Reply(status=200, json=AUTH_ENVELOPE)

@@ -1,0 +1,250 @@
+"""providers.kimi against the fake Kimi Code usage endpoint."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from quota_sentinel.config import Settings
+from quota_sentinel.providers import kimi
+from quota_sentinel.providers.base import (
+    AuthFailed,
+    BadPayload,
+    ProviderError,
+    RateLimitedUpstream,
+    UpstreamUnavailable,
+    UsageResult,
+)
+from quota_sentinel.providers.http import ClientFactory
+from tests.upstreams.kimi import USAGES_PATH, KimiFake, limit_row
+from tests.upstreams.provider_fake import FAILURE_MODES
+
+KEY = "sk-kimi-test-0000"
+NOW = 1_778_770_000.0
+# 2026-05-18T15:23:13.716839300Z, as the API writes it (nanoseconds).
+WEEKLY_RESET = "2026-05-18T15:23:13.716839300Z"
+WEEKLY_RESET_S = 1_779_117_793.716839
+
+HttpFor = Callable[[str, Settings], ClientFactory]
+
+
+@pytest.fixture
+def fake() -> Iterator[KimiFake]:
+    """A started Kimi fake accepting KEY."""
+    with KimiFake(KEY) as started:
+        yield started
+
+
+@pytest.fixture
+def poll(
+    fake: KimiFake, make_settings: Callable[..., Settings], http_for: HttpFor
+) -> Callable[..., UsageResult]:
+    """`poll(key=KEY)` runs kimi.fetch once against the fake."""
+    http = http_for("kimi", make_settings(kimi=fake.url))
+
+    def run(key: str = KEY) -> UsageResult:
+        return kimi.fetch({"key": key}, {}, http, {}, NOW)
+
+    return run
+
+
+def script(fake: KimiFake, body: Any) -> None:
+    fake.upstream.script(USAGES_PATH, json=body)
+
+
+def test_reads_the_weekly_quota_and_the_5h_limit(fake: KimiFake, poll) -> None:
+    fake.weekly_reset = WEEKLY_RESET
+    fake.set_limits([limit_row(300, used=57, limit=200, reset="2026-05-14T13:33:02.717479433Z")])
+    result = poll()
+    assert list(result.windows) == ["weekly", "5h"]
+    weekly, five = result.windows["weekly"], result.windows["5h"]
+    assert weekly.utilization == pytest.approx(314 / 2048 * 100)
+    assert weekly.resets_at == pytest.approx(WEEKLY_RESET_S)
+    assert weekly.metadata == {"used": 314, "limit": 2048, "remaining": 1734}
+    assert five.utilization == pytest.approx(28.5)
+    assert five.resets_at == pytest.approx(1_778_765_582.717479)
+    assert result.plan is None and result.state is None
+
+
+def test_sends_the_bearer_key(fake: KimiFake, poll) -> None:
+    poll()
+    headers = fake.upstream.last(USAGES_PATH).headers
+    assert headers["authorization"] == f"Bearer {KEY}"
+    assert headers["accept"] == "application/json"
+
+
+def test_usage_climbs_between_polls(fake: KimiFake, poll) -> None:
+    fake.set_usage(used=1024)
+    assert poll().windows["weekly"].utilization == 50.0
+    fake.set_usage(used=2048)
+    assert poll().windows["weekly"].utilization == 100.0
+
+
+def test_a_data_wrapper_is_accepted(make_settings: Callable[..., Settings], http_for) -> None:
+    with KimiFake(KEY, wrap_in_data=True) as fake:
+        http = http_for("kimi", make_settings(kimi=fake.url))
+        result = kimi.fetch({"key": KEY}, {}, http, {}, NOW)
+    assert set(result.windows) == {"weekly", "5h"}
+
+
+@pytest.mark.parametrize(
+    ("duration", "unit", "name"),
+    [
+        (300, "TIME_UNIT_MINUTE", "5h"),
+        (60, "TIME_UNIT_MINUTE", "1h"),
+        (90, "TIME_UNIT_MINUTE", "90m"),
+        ("5", "TIME_UNIT_HOUR", "5h"),
+        (24, "TIME_UNIT_HOUR", "1d"),
+        (7, "TIME_UNIT_DAY", "7d"),
+        (18000, "TIME_UNIT_SECOND", "5h"),
+        (300, None, "5h"),
+        (None, "TIME_UNIT_MINUTE", "limit_1"),
+        (3, "TIME_UNIT_FORTNIGHT", "limit_1"),
+    ],
+)
+def test_limits_are_named_by_duration(
+    fake: KimiFake, poll, duration: Any, unit: str | None, name: str
+) -> None:
+    row = limit_row(duration)
+    if unit is None:
+        del row["window"]["timeUnit"]
+    else:
+        row["window"]["timeUnit"] = unit
+    fake.set_limits([row])
+    assert list(poll().windows) == ["weekly", name]
+
+
+def test_two_limits_of_one_length_get_distinct_names(fake: KimiFake, poll) -> None:
+    fake.set_limits([limit_row(300, used=10), limit_row(300, used=20), limit_row(1440)])
+    windows = poll().windows
+    assert list(windows) == ["weekly", "5h", "5h_2", "1d"]
+    assert (windows["5h"].utilization, windows["5h_2"].utilization) == (5.0, 10.0)
+
+
+def test_used_is_derived_from_remaining(fake: KimiFake, poll) -> None:
+    script(fake, {"usage": {"limit": "100", "remaining": "75"}})
+    window = poll().windows["weekly"]
+    assert window.utilization == 25.0 and window.metadata["used"] == 25
+
+
+def test_numbers_may_be_plain_numbers(fake: KimiFake, poll) -> None:
+    script(fake, {"usage": {"limit": 200, "used": 50.0, "resetTime": 1_779_117_793}})
+    window = poll().windows["weekly"]
+    assert (window.utilization, window.resets_at) == (25.0, 1_779_117_793.0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"reset_at": "2026-05-18T15:23:13Z"}, 1_779_117_793.0),
+        ({"resetAt": "2026-05-18T15:23:13+00:00"}, 1_779_117_793.0),
+        ({"reset_time": "2026-05-18T15:23:13.5"}, 1_779_117_793.5),
+        ({"reset_in": 3600}, NOW + 3600),
+        ({"resetIn": "120"}, NOW + 120),
+        ({"ttl": 60}, NOW + 60),
+        ({"resetTime": ""}, None),
+        ({}, None),
+    ],
+)
+def test_reset_variants(
+    fake: KimiFake, poll, fields: dict[str, Any], expected: float | None
+) -> None:
+    script(fake, {"data": {"usage": {"limit": "10", "used": "1", **fields}}})
+    assert poll().windows["weekly"].resets_at == expected
+
+
+def test_limit_entries_without_detail_or_window_are_read_flat(fake: KimiFake, poll) -> None:
+    script(
+        fake,
+        {"limits": [{"duration": 300, "timeUnit": "TIME_UNIT_MINUTE", "limit": 20, "used": 5}]},
+    )
+    assert {n: w.utilization for n, w in poll().windows.items()} == {"5h": 25.0}
+
+
+def test_unreadable_and_zero_limit_entries_are_skipped(fake: KimiFake, poll) -> None:
+    script(
+        fake,
+        {
+            "usage": {"limit": "0", "used": "0"},
+            "limits": ["bad", {"detail": {"limit": "n/a"}}, limit_row(300, used=1, limit=4)],
+        },
+    )
+    assert {n: w.utilization for n, w in poll().windows.items()} == {"5h": 25.0}
+
+
+def test_utilization_is_clamped(fake: KimiFake, poll) -> None:
+    fake.set_usage(used=3000)
+    assert poll().windows["weekly"].utilization == 100.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"usage": None, "limits": []},
+        {"usage": {"limit": "0", "used": "0"}},
+        {"error": {"message": "internal error"}},
+        ["usage"],
+    ],
+)
+def test_nothing_readable_is_a_bad_payload(fake: KimiFake, poll, body: Any) -> None:
+    script(fake, body)
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert err.value.message.startswith("Kimi answered")
+
+
+def test_wrong_key_is_auth_failed(fake: KimiFake, poll) -> None:
+    wrong = "sk-kimi-wrong-9999"
+    with pytest.raises(AuthFailed) as err:
+        poll(key=wrong)
+    assert fake.upstream.last(USAGES_PATH).headers["authorization"] == f"Bearer {wrong}"
+    assert err.value.message == (
+        "Kimi rejected the credential (HTTP 401); check the key or replace it."
+    )
+
+
+EXPECTED: dict[str, type[ProviderError]] = {
+    "401": AuthFailed,
+    "403": AuthFailed,
+    "429": RateLimitedUpstream,
+    "429_no_retry_after": RateLimitedUpstream,
+    "500": UpstreamUnavailable,
+    "502": UpstreamUnavailable,
+    "503": UpstreamUnavailable,
+    "html": BadPayload,
+    "malformed": BadPayload,
+    "empty": BadPayload,
+    "hang": UpstreamUnavailable,
+}
+
+
+@pytest.mark.parametrize("mode", FAILURE_MODES)
+def test_every_failure_mode_is_a_typed_error_without_the_key(
+    mode: str,
+    make_settings: Callable[..., Settings],
+    http_for: HttpFor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with KimiFake(KEY) as fake:
+        settings = make_settings(kimi=fake.url).replace(http_timeout_s=0.3)
+        fake.fail(mode, retry_after="120", hang_s=3.0)
+        with pytest.raises(EXPECTED[mode]) as err:
+            kimi.fetch({"key": KEY}, {}, http_for("kimi", settings), {}, NOW)
+        fake.ok()
+        assert "weekly" in kimi.fetch({"key": KEY}, {}, http_for("kimi", settings), {}, NOW).windows
+    message = err.value.message
+    assert message.startswith("Kimi") and message.endswith(".")
+    assert KEY not in message and KEY not in caplog.text
+    if mode == "429":
+        assert err.value.retry_after_s == 120.0
+
+
+def test_missing_key_is_auth_failed_without_a_request(fake: KimiFake, poll) -> None:
+    with pytest.raises(AuthFailed, match="No Kimi API key"):
+        poll(key="")
+    assert fake.calls == 0

@@ -1,0 +1,234 @@
+"""providers.openrouter against the fake OpenRouter key endpoint."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from quota_sentinel.config import Settings
+from quota_sentinel.providers import openrouter
+from quota_sentinel.providers.base import (
+    AuthFailed,
+    BadPayload,
+    ProviderError,
+    RateLimitedUpstream,
+    UpstreamUnavailable,
+    UsageResult,
+)
+from quota_sentinel.providers.http import ClientFactory
+from tests.upstreams.openrouter import KEY_PATH, LEGACY_KEY_PATH, OpenRouterFake
+from tests.upstreams.provider_fake import FAILURE_MODES
+
+KEY = "sk-or-v1-test-0000"
+# Thursday 2026-05-14 14:46:40 UTC.
+NOW = datetime(2026, 5, 14, 14, 46, 40, tzinfo=UTC).timestamp()
+
+HttpFor = Callable[[str, Settings], ClientFactory]
+
+
+def utc(*args: int) -> float:
+    return datetime(*args, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+def fake() -> Iterator[OpenRouterFake]:
+    """A started OpenRouter fake accepting KEY ($50 monthly limit, $37.25 left)."""
+    with OpenRouterFake(KEY) as started:
+        yield started
+
+
+@pytest.fixture
+def poll(
+    fake: OpenRouterFake, make_settings: Callable[..., Settings], http_for: HttpFor
+) -> Callable[..., UsageResult]:
+    """`poll(key=KEY, now=NOW)` runs openrouter.fetch once against the fake."""
+    http = http_for("openrouter", make_settings(openrouter=fake.url))
+
+    def run(key: str = KEY, now: float = NOW) -> UsageResult:
+        return openrouter.fetch({"key": key}, {}, http, {}, now)
+
+    return run
+
+
+def test_reads_the_monthly_limit(fake: OpenRouterFake, poll) -> None:
+    result = poll()
+    assert list(result.windows) == ["monthly"]
+    window = result.windows["monthly"]
+    assert window.utilization == pytest.approx(25.5)
+    assert window.resets_at == utc(2026, 6, 1)
+    assert window.metadata == {
+        "currency": "USD",
+        "is_free_tier": False,
+        "limit": 50,
+        "limit_remaining": 37.25,
+        "usage": 12.75,
+        "usage_daily": 0.8,
+        "usage_weekly": 4.1,
+        "usage_monthly": 12.75,
+    }
+    assert result.plan is None and result.state is None
+    # The key's label (a masked form of the key) is never copied.
+    assert "label" not in window.metadata
+
+
+def test_sends_the_bearer_key(fake: OpenRouterFake, poll) -> None:
+    poll()
+    headers = fake.upstream.last(KEY_PATH).headers
+    assert headers["authorization"] == f"Bearer {KEY}"
+    assert headers["accept"] == "application/json"
+    assert fake.upstream.count(LEGACY_KEY_PATH) == 0
+
+
+@pytest.mark.parametrize(
+    ("reset", "name", "resets_at"),
+    [
+        ("daily", "daily", utc(2026, 5, 15)),
+        ("weekly", "weekly", utc(2026, 5, 18)),
+        ("monthly", "monthly", utc(2026, 6, 1)),
+        ("Monthly", "monthly", utc(2026, 6, 1)),
+        (None, "credit", None),
+        ("", "credit", None),
+        ("yearly", "yearly", None),
+    ],
+)
+def test_window_named_and_reset_by_limit_reset(
+    fake: OpenRouterFake, poll, reset: str | None, name: str, resets_at: float | None
+) -> None:
+    fake.set_key(limit_reset=reset)
+    window = poll().windows[name]
+    assert window.resets_at == resets_at
+    assert window.utilization == pytest.approx(25.5)
+
+
+@pytest.mark.parametrize(
+    ("now", "period", "expected"),
+    [
+        (utc(2026, 5, 18, 0, 0, 0), "weekly", utc(2026, 5, 25)),
+        (utc(2026, 5, 17, 23, 59, 59), "weekly", utc(2026, 5, 18)),
+        (utc(2026, 12, 31, 23, 0, 0), "monthly", utc(2027, 1, 1)),
+        (utc(2026, 12, 31, 23, 0, 0), "daily", utc(2027, 1, 1)),
+        (utc(2026, 2, 28, 0, 0, 0), "daily", utc(2026, 3, 1)),
+    ],
+)
+def test_next_reset_is_strictly_after_now(now: float, period: str, expected: float) -> None:
+    assert openrouter.next_reset(period, now) == expected
+
+
+def test_an_unlimited_key_has_no_window(fake: OpenRouterFake, poll) -> None:
+    fake.set_key(limit=None, limit_remaining=None, limit_reset=None)
+    result = poll()
+    assert result.windows == {} and result.plan == "unlimited"
+
+
+def test_numbers_as_strings_and_usage_when_remaining_is_missing(fake: OpenRouterFake, poll) -> None:
+    fake.set_key(limit="20", limit_remaining=..., limit_reset="weekly", usage_weekly="5")
+    assert poll().windows["weekly"].utilization == 25.0
+
+
+def test_limit_without_remaining_or_usage_is_a_bad_payload(fake: OpenRouterFake, poll) -> None:
+    fake.set_key(limit_remaining=..., usage_monthly=None)
+    with pytest.raises(BadPayload, match="neither limit_remaining nor the usage"):
+        poll()
+
+
+def test_overspent_and_zero_limits_are_fully_used(fake: OpenRouterFake, poll) -> None:
+    fake.set_key(limit=10, limit_remaining=-2.5)
+    assert poll().windows["monthly"].utilization == 100.0
+    fake.set_key(limit=0, limit_remaining=0)
+    assert poll().windows["monthly"].utilization == 100.0
+
+
+def test_free_tier_and_expiry_are_reported(fake: OpenRouterFake, poll) -> None:
+    fake.set_key(is_free_tier=True, expires_at="2026-12-31T00:00:00Z")
+    result = poll()
+    assert result.plan == "free"
+    assert result.windows["monthly"].metadata["expires_at"] == utc(2026, 12, 31)
+    assert result.windows["monthly"].metadata["is_free_tier"] is True
+
+
+def test_falls_back_to_the_older_path_on_404(fake: OpenRouterFake, poll) -> None:
+    fake.legacy_only = True
+    assert "monthly" in poll().windows
+    assert [r.path for r in fake.requests] == [KEY_PATH, LEGACY_KEY_PATH]
+    assert fake.requests[1].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_other_failures_do_not_fall_back(fake: OpenRouterFake, poll) -> None:
+    fake.fail("401")
+    with pytest.raises(AuthFailed):
+        poll()
+    assert fake.upstream.count(LEGACY_KEY_PATH) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"label": "x"}},
+        {"data": None},
+        {"error": {"message": "internal"}},
+        ["data"],
+        {"data": {"limit": "lots"}},
+    ],
+)
+def test_no_readable_limit_is_a_bad_payload(fake: OpenRouterFake, poll, body: Any) -> None:
+    fake.upstream.script(KEY_PATH, json=body)
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert err.value.message.startswith("OpenRouter answered")
+
+
+def test_wrong_key_is_auth_failed(fake: OpenRouterFake, poll) -> None:
+    wrong = "sk-or-v1-wrong-9999"
+    with pytest.raises(AuthFailed) as err:
+        poll(key=wrong)
+    assert err.value.message == (
+        "OpenRouter rejected the credential (HTTP 401); check the key or replace it."
+    )
+
+
+EXPECTED: dict[str, type[ProviderError]] = {
+    "401": AuthFailed,
+    "403": AuthFailed,
+    "429": RateLimitedUpstream,
+    "429_no_retry_after": RateLimitedUpstream,
+    "500": UpstreamUnavailable,
+    "502": UpstreamUnavailable,
+    "503": UpstreamUnavailable,
+    "html": BadPayload,
+    "malformed": BadPayload,
+    "empty": BadPayload,
+    "hang": UpstreamUnavailable,
+}
+
+
+@pytest.mark.parametrize("mode", FAILURE_MODES)
+def test_every_failure_mode_is_a_typed_error_without_the_key(
+    mode: str,
+    make_settings: Callable[..., Settings],
+    http_for: HttpFor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with OpenRouterFake(KEY) as fake:
+        settings = make_settings(openrouter=fake.url).replace(http_timeout_s=0.3)
+        http = http_for("openrouter", settings)
+        fake.fail(mode, retry_after="120", hang_s=3.0)
+        with pytest.raises(EXPECTED[mode]) as err:
+            openrouter.fetch({"key": KEY}, {}, http, {}, NOW)
+        fake.ok()
+        assert "monthly" in openrouter.fetch({"key": KEY}, {}, http, {}, NOW).windows
+    message = err.value.message
+    assert message.startswith("OpenRouter") and message.endswith(".")
+    assert KEY not in message and KEY not in caplog.text
+    if mode == "429":
+        assert err.value.retry_after_s == 120.0
+
+
+def test_missing_key_is_auth_failed_without_a_request(fake: OpenRouterFake, poll) -> None:
+    with pytest.raises(AuthFailed, match="No OpenRouter API key"):
+        poll(key="  ")
+    assert fake.calls == 0
