@@ -97,7 +97,8 @@ def test_iso_times_and_unsorted_lines_are_accepted():
     lines = [
         '{"t": "2026-01-01T00:10:00Z", "provider": "zai", "window": "5h", "utilization": 20,'
         ' "resets_at": "2026-01-01T05:00:00+00:00"}',
-        '{"t": 1767225600, "provider": "zai", "window": "5h", "utilization": 10, "resets_at": null}',
+        '{"t": 1767225600, "provider": "zai", "window": "5h", "utilization": 10,'
+        ' "resets_at": null}',
     ]
     code, rows, _, output = _replay("-", stdin="\n".join(lines) + "\n")
     assert code == 0, output

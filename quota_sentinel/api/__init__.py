@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 
 from quota_sentinel import __version__
-from quota_sentinel.api import docs, health, instances, poll, providers, samples, status
+from quota_sentinel.api import docs, health, instances, poll, providers, samples, status, team
 from quota_sentinel.api.errors import register_error_handlers
 from quota_sentinel.api.schemas.status import ProviderStatusSchema
 from quota_sentinel.api.smorest import Api
@@ -17,7 +17,7 @@ from quota_sentinel.logconfig import configure_logging, log_context
 from quota_sentinel.services.context import Context
 
 API_PREFIX = "/v1"
-BLUEPRINTS = (instances, status, providers, poll, samples, health)
+BLUEPRINTS = (instances, status, providers, poll, samples, health, team)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -40,10 +40,19 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     app.register_blueprint(docs.blp, url_prefix=API_PREFIX)
+    app.register_blueprint(_dashboard_blueprint())
     register_error_handlers(app)
     app.before_request(_stamp_request_id)
     app.after_request(_echo_request_id)
     return app
+
+
+def _dashboard_blueprint() -> Blueprint:
+    # Imported here: the dashboard imports api.team, so a top-level import would make the
+    # result depend on which of the two packages is imported first.
+    from quota_sentinel.dashboard.views import blp
+
+    return blp
 
 
 def _stamp_request_id() -> None:

@@ -1,0 +1,81 @@
+"""Schemas of /v1/team (also the dashboard's data): accounts, their windows and live instances.
+
+Only the fields declared here are dumped, so nothing else a service might add (let alone a
+credential) can reach a response.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from quota_sentinel.api.schemas.status import STATUS, AllocationSchema, WindowSchema
+
+
+class TeamWindowSchema(WindowSchema):
+    runs_out_in_min = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "minutes until the cap at the current velocity, when that "
+            "comes before the reset"
+        },
+    )
+    resets_in_min = ma.fields.Float(allow_none=True, metadata={"description": "minutes"})
+    outlook = ma.fields.String(
+        metadata={"description": 'e.g. "runs out in ~3 h 20 min", "lasts until reset (in 2 h)"'}
+    )
+    history = ma.fields.List(
+        ma.fields.List(ma.fields.Float()),
+        metadata={"description": "[[epoch s, utilization %], …] oldest first, at most 60 points"},
+    )
+    history_span_s = ma.fields.Float(metadata={"description": "seconds of history covered"})
+
+
+class TeamAccountSchema(ma.Schema):
+    provider = ma.fields.String()
+    fingerprint = ma.fields.String()
+    label = ma.fields.String(metadata={"description": "provider · plan · short fingerprint"})
+    plan = ma.fields.String(allow_none=True)
+    status = ma.fields.String(metadata={"description": STATUS + " (worst window)"})
+    stale = ma.fields.Boolean(metadata={"description": "the last poll failed; data is older"})
+    error = ma.fields.String(allow_none=True, metadata={"description": "the last poll's error"})
+    error_code = ma.fields.String(allow_none=True)
+    error_headline = ma.fields.String(allow_none=True)
+    polled_at = ma.fields.String(allow_none=True)
+    polled_age_s = ma.fields.Integer(allow_none=True)
+    data_at = ma.fields.String(allow_none=True)
+    data_age_s = ma.fields.Integer(allow_none=True)
+    subscribers = ma.fields.Integer(metadata={"description": "live instances using the account"})
+    projects = ma.fields.List(ma.fields.String())
+    poll_interval_s = ma.fields.Integer()
+    windows = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(TeamWindowSchema))
+
+
+class TeamInstanceSchema(ma.Schema):
+    instance_id = ma.fields.String()
+    project = ma.fields.String()
+    framework = ma.fields.String()
+    state = ma.fields.String()
+    heartbeat_age_s = ma.fields.Integer()
+    expires_in_s = ma.fields.Integer()
+    poll_interval_s = ma.fields.Integer()
+    providers = ma.fields.List(ma.fields.String())
+    overall_status = ma.fields.String(metadata={"description": STATUS})
+    recommendation = ma.fields.String(
+        metadata={"description": "PROCEED, PROCEED_SMALL_ONLY or STOP"}
+    )
+    message = ma.fields.String()
+    allocation = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(AllocationSchema))
+
+
+class TeamSummarySchema(ma.Schema):
+    status = ma.fields.String(metadata={"description": "the worst account status"})
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    accounts = ma.fields.Integer()
+    instances = ma.fields.Integer()
+
+
+class TeamSchema(ma.Schema):
+    generated_at = ma.fields.String(metadata={"description": "the server's time of the view"})
+    summary = ma.fields.Nested(TeamSummarySchema)
+    accounts = ma.fields.List(ma.fields.Nested(TeamAccountSchema))
+    instances = ma.fields.List(ma.fields.Nested(TeamInstanceSchema))
