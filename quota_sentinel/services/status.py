@@ -175,3 +175,36 @@ def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict
     if view.snapshot is None:
         return {"name": name, "status": Status.UNKNOWN.value, "error": NO_DATA}
     return {"name": name, "fingerprint": view.fp, "subscribers": view.subscribers, **view.to_dict()}
+
+
+def account_view_at_default_caps(
+    ctx: Context,
+    provider: str,
+    fp: str,
+    snap: Snapshot | None,
+    samples: list[StoredSample],
+    poll_interval_s: int,
+    now: float,
+) -> AccountView:
+    """One account as a whole, for the team view: the provider's default caps, the whole budget
+    (share 1.0, so the effective cap is the cap), no instance's hard caps; everything else is
+    computed exactly as an instance's own view of the account.
+
+    Args:
+        samples: the account's stored samples over any span; only those inside the velocity
+            horizon are used, the same ones `account_views` reads.
+        poll_interval_s: the account's poll interval (its fastest subscriber's), seconds.
+    """
+    whole = Instance(
+        id="",
+        project="",
+        framework="",
+        poll_interval_s=poll_interval_s,
+        state="active",
+        registered_at=now,
+        heartbeat_at=now,
+        expires_at=now,
+    )
+    since = now - horizon_min(ctx, whole) * 60
+    recent = [s for s in samples if s.t >= since]
+    return _evaluate_account(ctx, whole, provider, fp, snap, recent, {}, now)
