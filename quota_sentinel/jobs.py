@@ -17,9 +17,11 @@ ENQUEUE_DUE_POLLS = "workers.ticking.enqueue_due_polls"
 REAP_EXPIRED = "workers.maintenance.reap_expired"
 
 POLL_JOB_TIMEOUT_S = 60
-# A unique job id stays taken while the job hash lives, so results and failures must expire
-# well before the next poll of the same account (the shortest interval is 30 s).
-POLL_RESULT_TTL_S = 10
+# A unique job id stays taken while the job hash lives. A finished poll's hash is deleted at
+# once (result_ttl 0; nothing reads poll results): a kept hash refused the next poll of the
+# account (POST /v1/poll, or a tick after a slow poll), and the claimed due entry then waited
+# out its whole lease. Failed jobs (bugs) stay visible briefly, well under the 30 s interval.
+POLL_RESULT_TTL_S = 0
 POLL_FAILURE_TTL_S = 25
 
 

@@ -1,0 +1,87 @@
+"""Worker test fixtures: provider fakes on loopback wired into the settings, whatever the order.
+
+`zai`, `deepseek` and `dev_fake` (both providers on one port) start a fake and point
+QUOTA_SENTINEL_<PROVIDER>_BASE_URL at it; `short_http_timeout` lowers
+QUOTA_SENTINEL_HTTP_TIMEOUT. They all mutate `env`, so they must run before `settings` reads
+it: the `settings` override below instantiates every such fixture the test uses first, so a
+test may list its fixtures in any order.
+
+`drain` is overridden too: the conftest one returns the worker's in-memory job counters, which
+rq 3 no longer updates (it counts in the worker's Redis hash), so it always returned 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from rq import SimpleWorker
+
+from quota_sentinel.config import Settings
+from quota_sentinel.jobs import queue_names
+from quota_sentinel.services.context import Context
+from tests.upstreams.deepseek import DeepSeekFake
+from tests.upstreams.serve import DevServer
+from tests.upstreams.zai import ZaiFake
+from tests.workers.support import DEEPSEEK_KEY, SHORT_HTTP_TIMEOUT_S, ZAI_KEY
+
+# Fixtures that change `env`; `settings` is built after them.
+ENV_FIXTURES = ("zai", "deepseek", "dev_fake", "short_http_timeout")
+
+
+@pytest.fixture
+def zai(env: dict[str, str]) -> Iterator[ZaiFake]:
+    """A started Z.ai fake accepting ZAI_KEY, reached through QUOTA_SENTINEL_ZAI_BASE_URL."""
+    with ZaiFake(ZAI_KEY) as fake:
+        env["QUOTA_SENTINEL_ZAI_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture
+def deepseek(env: dict[str, str]) -> Iterator[DeepSeekFake]:
+    """A started DeepSeek fake (balance 10 USD) accepting DEEPSEEK_KEY."""
+    with DeepSeekFake(DEEPSEEK_KEY) as fake:
+        env["QUOTA_SENTINEL_DEEPSEEK_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture
+def dev_fake(env: dict[str, str], clock: Callable[[], float]) -> Iterator[DevServer]:
+    """The README's dev fake (both providers on one port) on a free port, on the test clock."""
+    with DevServer(port=0, clock=clock) as server:
+        env["QUOTA_SENTINEL_ZAI_BASE_URL"] = server.url
+        env["QUOTA_SENTINEL_DEEPSEEK_BASE_URL"] = server.url
+        yield server
+
+
+@pytest.fixture
+def short_http_timeout(env: dict[str, str]) -> float:
+    """Provider calls time out after SHORT_HTTP_TIMEOUT_S (for the hang tests)."""
+    env["QUOTA_SENTINEL_HTTP_TIMEOUT"] = str(SHORT_HTTP_TIMEOUT_S)
+    return SHORT_HTTP_TIMEOUT_S
+
+
+@pytest.fixture
+def settings(
+    env: dict[str, str], redis_client: redis.Redis, request: pytest.FixtureRequest
+) -> Settings:
+    """The conftest `settings`, built only after the env-changing fixtures of the test."""
+    for name in ENV_FIXTURES:
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def drain(ctx: Context) -> Callable[[], int]:
+    """Runs every queued job with a real RQ SimpleWorker in burst mode; returns how many ran."""
+
+    def run() -> int:
+        names = queue_names(ctx.settings)
+        worker = SimpleWorker([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
+        worker.work(burst=True)
+        worker.refresh()  # rq 3 keeps the job counters in Redis only
+        return worker.successful_job_count + worker.failed_job_count
+
+    return run
