@@ -61,8 +61,9 @@ class Keys:
         return f"{self.prefix}lock:poll:{fp}"
 
     def rate_limit(self, bucket: str, window: int) -> str:
-        """string counter of one fixed one-minute window. TTL: 120 s."""
-        return f"{self.prefix}rl:{bucket}:{window}"
+        """string counter of one fixed one-minute window. TTL: 120 s. A `:` in the bucket (an
+        IPv6 address) becomes `_`, so key segments stay unambiguous."""
+        return f"{self.prefix}rl:{bucket.replace(':', '_')}:{window}"
 
     def last_poll(self) -> str:
         """string: epoch s of the latest poll any worker finished. TTL: one day."""
