@@ -16,11 +16,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from rq import SimpleWorker
 
 from quota_sentinel.config import Settings
-from quota_sentinel.jobs import queue_names
-from quota_sentinel.services.context import Context
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.serve import DevServer
 from tests.upstreams.zai import ZaiFake
@@ -71,17 +68,3 @@ def settings(
         if name in request.fixturenames:
             request.getfixturevalue(name)
     return Settings.from_env(env)
-
-
-@pytest.fixture
-def drain(ctx: Context) -> Callable[[], int]:
-    """Runs every queued job with a real RQ SimpleWorker in burst mode; returns how many ran."""
-
-    def run() -> int:
-        names = queue_names(ctx.settings)
-        worker = SimpleWorker([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
-        worker.work(burst=True)
-        worker.refresh()  # rq 3 keeps the job counters in Redis only
-        return worker.successful_job_count + worker.failed_job_count
-
-    return run
