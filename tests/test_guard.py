@@ -88,7 +88,7 @@ def test_proceed_exits_0_before_any_data(client, live_url):
     result = guard(live_url, "--api-key", reg["api_key"])
 
     assert result.exit_code == 0
-    assert result.stdout.startswith("PROCEED: There is no quota data yet")
+    assert result.stdout.startswith("PROCEED: There is no current quota data")
 
 
 def test_proceed_small_only_exits_10(burning, live_url):

@@ -84,8 +84,8 @@ def _advice(
 def _no_trouble(statuses: Mapping[str, Status]) -> Advice:
     unknown = _with(statuses, Status.UNKNOWN)
     if len(unknown) == len(statuses):
-        return _advice(statuses, Recommendation.PROCEED, "There is no quota data yet; proceed.")
-    note = f" (no data yet for {_names(unknown)})" if unknown else ""
+        return _advice(statuses, Recommendation.PROCEED, "There is no current quota data; proceed.")
+    note = f" (no current data for {_names(unknown)})" if unknown else ""
     message = f"No provider is near its cap{note}; proceed."
     return _advice(statuses, Recommendation.PROCEED, message)
 
@@ -118,7 +118,7 @@ def _fallback_aware(statuses: Mapping[str, Status]) -> Advice:
         message = f"{trouble}; use {_names(yellow)} for small tasks only."
     else:
         unknown = _names(_with(statuses, Status.UNKNOWN))
-        message = f"{trouble} and there is no data yet for {unknown}; take on small tasks only."
+        message = f"{trouble} and there is no current data for {unknown}; take on small tasks only."
     return _advice(statuses, Recommendation.PROCEED_SMALL_ONLY, message)
 
 
@@ -135,7 +135,7 @@ def recommend(framework: str, provider_statuses: Mapping[str, Status]) -> Advice
         provider_statuses: Provider name to that provider's status (its worst window).
 
     Returns:
-        The advice; PROCEED with a "no data yet" message when there are no providers or every
+        The advice; PROCEED with a "no current data" message when there are no providers or every
         one is UNKNOWN.
     """
     if framework.strip().lower() == "opencode":

@@ -12,7 +12,6 @@ from typing import Any
 from quota_sentinel import errors
 from quota_sentinel.config import MIN_POLL_INTERVAL_S
 from quota_sentinel.crypto import hash_api_key, new_api_key
-from quota_sentinel.providers.registry import PROVIDERS
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.credentials import parse_auth
 from quota_sentinel.store.accounts import Account
@@ -38,14 +37,6 @@ class Caller:
 
 def _ttl_s(ctx: Context, poll_interval_s: int) -> int:
     return max(1, math.ceil(poll_interval_s * ctx.settings.heartbeat_factor))
-
-
-def _not_polled_warnings(providers: list[str]) -> list[str]:
-    return [
-        f"{p}: polling this provider is not implemented in this version; it stays UNKNOWN."
-        for p in providers
-        if PROVIDERS[p].module is None
-    ]
 
 
 def register_instance(
@@ -100,7 +91,7 @@ def register_instance(
     ctx.store.instances.save(inst, hash_api_key(api_key), pipe)
     pipe.execute()
     providers = sorted(accounts)
-    warnings = parsed.warnings + _not_polled_warnings(providers)
+    warnings = list(parsed.warnings)
     if not providers:
         warnings.append("no provider credentials were recognised; nothing will be monitored.")
     return Registration(instance_id, api_key, providers, interval, warnings)

@@ -23,6 +23,12 @@ from quota_sentinel.store.snapshots import Snapshot, StoredSample
 
 NO_DATA = "no data"
 
+# The last good data keeps grading a window for this many poll intervals (at least
+# TRUST_MIN_S) after it was read, marked stale: one failed poll must not turn a RED provider
+# into "no data, proceed". Older data grades UNKNOWN.
+TRUST_INTERVALS = 3
+TRUST_MIN_S = 900
+
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds → ISO-8601 UTC text (None stays None)."""
@@ -33,6 +39,49 @@ def horizon_min(ctx: Context, inst: Instance) -> float:
     """The velocity look-back: the configured horizon, widened so that it spans at least
     2.5 poll intervals (a slow-polling instance would otherwise never have two samples)."""
     return max(ctx.settings.velocity_horizon_min, 2.5 * inst.poll_interval_s / 60)
+
+
+def trust_s(poll_interval_s: int) -> float:
+    """How long after it was read the last good data still grades a window (seconds)."""
+    return max(TRUST_INTERVALS * poll_interval_s, TRUST_MIN_S)
+
+
+def oldest_useful_sample(ctx: Context, inst: Instance, now: float) -> float:
+    """The oldest sample time a view at `now` can use: the velocity horizon before the oldest
+    moment stale data may still be graded at."""
+    return now - trust_s(inst.poll_interval_s) - horizon_min(ctx, inst) * 60
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far the last good data of an account can be trusted at `now`.
+
+    Args:
+        age_s: seconds since the last good data was read (None: never).
+        stale: the numbers are not from a recent successful poll (the last poll failed, or
+            none succeeded for over two intervals).
+        usable: still recent enough to grade (within TRUST_INTERVALS intervals).
+        error: what went wrong, as a sentence, or None.
+        error_code: machine code of the error, or None.
+    """
+
+    age_s: float | None
+    stale: bool
+    usable: bool
+    error: str | None
+    error_code: str | None
+
+
+def freshness(snap: Snapshot, poll_interval_s: int, now: float) -> Freshness:
+    age = now - snap.ok_at if snap.ok_at is not None else None
+    overdue = age is not None and age > 2 * poll_interval_s + 60
+    error = snap.error["message"] if snap.error else None
+    code = snap.error["code"] if snap.error else None
+    if error is None and overdue:
+        error = f"No successful poll for {age / 60:.0f} min; check that a worker is running."
+        code = "no_recent_poll"
+    usable = age is not None and age <= trust_s(poll_interval_s)
+    return Freshness(age, snap.error is not None or overdue, usable, error, code)
 
 
 @dataclass(frozen=True)
@@ -46,19 +95,20 @@ class AccountView:
     share: float
     status: Status
     windows: dict[str, dict[str, Any]]
+    fresh: Freshness | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        if self.snapshot is None:
+        if self.snapshot is None or self.fresh is None:
             return {"status": Status.UNKNOWN.value, "error": NO_DATA, "stale": False, "windows": {}}
-        snap = self.snapshot
+        snap, fresh = self.snapshot, self.fresh
         return {
             "status": self.status.value,
-            "stale": snap.error is not None,
-            "error": snap.error["message"] if snap.error else None,
-            "error_code": snap.error["code"] if snap.error else None,
+            "stale": fresh.stale,
+            "error": fresh.error,
+            "error_code": fresh.error_code,
             "polled_at": iso(snap.polled_at),
             "data_at": iso(snap.ok_at),
-            "data_age_s": round(snap.polled_at - snap.ok_at) if snap.ok_at else None,
+            "data_age_s": round(fresh.age_s) if fresh.age_s is not None else None,
             "plan": snap.plan,
             "windows": self.windows,
         }
@@ -85,7 +135,7 @@ def _evaluate_account(
     share = shares(subscribers).get(inst.id, 0.0) if subscribers else 1.0
     if snap is None:
         return AccountView(provider, fp, None, sorted(subscribers), share, Status.UNKNOWN, {})
-    stale = snap.error is not None
+    fresh = freshness(snap, inst.poll_interval_s, now)
     windows: dict[str, dict[str, Any]] = {}
     for name, last in sorted(snap.windows.items()):
         series = _window_samples(samples, name)
@@ -98,18 +148,25 @@ def _evaluate_account(
         forecast = forecast_window(
             series,
             cap=eff,
-            now=now,
+            # Stale but usable data is graded as of the last good poll: within a window usage
+            # only grows, so the status then is the least the status can be now.
+            now=snap.ok_at if fresh.stale and fresh.usable else now,
             safety_margin_min=ctx.settings.safety_margin_min,
             horizon_min=horizon_min(ctx, inst),
-            stale=stale,
+            stale=not fresh.usable,
         )
         view = forecast.to_dict()
-        view.update(cap=cap, effective_cap=round(eff, 2), resets_at=iso(forecast.resets_at))
+        view.update(
+            cap=cap,
+            effective_cap=round(eff, 2),
+            resets_at=iso(forecast.resets_at),
+            stale=fresh.stale,
+        )
         if last.get("metadata"):
             view["metadata"] = last["metadata"]
         windows[name] = view
     status = worst_status(Status(w["status"]) for w in windows.values())
-    return AccountView(provider, fp, snap, sorted(subscribers), share, status, windows)
+    return AccountView(provider, fp, snap, sorted(subscribers), share, status, windows, fresh)
 
 
 def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
@@ -117,7 +174,9 @@ def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, Account
     fps = dict(sorted(inst.accounts.items()))
     store = ctx.store
     snaps = store.snapshots.get_many(list(fps.values()))
-    samples = store.snapshots.samples_since(list(fps.values()), now - horizon_min(ctx, inst) * 60)
+    samples = store.snapshots.samples_since(
+        list(fps.values()), oldest_useful_sample(ctx, inst, now)
+    )
     views = {}
     for provider, fp in fps.items():
         sub_ids = store.accounts.live_subscribers(fp, now)
@@ -205,6 +264,6 @@ def account_view_at_default_caps(
         heartbeat_at=now,
         expires_at=now,
     )
-    since = now - horizon_min(ctx, whole) * 60
+    since = oldest_useful_sample(ctx, whole, now)
     recent = [s for s in samples if s.t >= since]
     return _evaluate_account(ctx, whole, provider, fp, snap, recent, {}, now)

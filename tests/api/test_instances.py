@@ -169,13 +169,6 @@ def test_register_keeps_first_and_warns_when_provider_is_duplicated(client, ctx)
     assert stored_secret(ctx, fingerprints(client, reg["api_key"])["zai"]) == {"key": "first"}
 
 
-def test_register_warns_when_provider_polling_is_not_implemented(client):
-    reg = register(client, auth={"opencode_auth": {"minimax-coding-plan": {"key": "mm-k"}}})
-
-    assert reg["providers"] == ["minimax"]
-    assert any(w.startswith("minimax:") and "not implemented" in w for w in reg["warnings"])
-
-
 # -- options, interval, caps -------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ def test_no_data_yet_means_proceed(framework, statuses):
 
     assert advice.recommendation is Recommendation.PROCEED
     assert advice.overall_status is Status.UNKNOWN
-    assert "no quota data yet" in advice.message
+    assert "no current quota data" in advice.message
     assert advice.alternative_providers == []
     assert advice.all_exhausted is False
 
@@ -41,7 +41,7 @@ def test_no_data_yet_means_proceed(framework, statuses):
         (
             {"claude": G, "zai": U},
             Recommendation.PROCEED,
-            "No provider is near its cap (no data yet for zai); proceed.",
+            "No provider is near its cap (no current data for zai); proceed.",
         ),
     ],
 )
@@ -127,7 +127,7 @@ def test_opencode_red_and_unknown_only_is_small_only():
     assert advice.recommendation is Recommendation.PROCEED_SMALL_ONLY
     assert advice.all_exhausted is False
     assert advice.message == (
-        "zai is RED and there is no data yet for deepseek; take on small tasks only."
+        "zai is RED and there is no current data for deepseek; take on small tasks only."
     )
 
 

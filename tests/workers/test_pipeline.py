@@ -160,18 +160,32 @@ def test_upstream_failure_keeps_the_last_good_data_then_recovers(
     zai.set_usage(five_hour=30, reset_5h_ms=ms(clock.now + 5 * HOUR_S))
     reg = register_instance(client)
     _climb(zai, client, clock, drain, [reg], [30, 40, 50])
+    before = status_view(client, reg)
+    assert before["overall_status"] == "RED" and before["recommendation"] == "STOP"
     zai.fail("500")
     clock.advance(STEP_S)
     heartbeat(client, reg)
 
     _poll_now(client, reg, drain)
 
+    # One failed poll: the last good data still grades the window, marked stale, so a RED
+    # provider stays RED instead of turning into "no data, proceed".
     status = status_view(client, reg)
     provider = status["providers"]["zai"]
-    assert provider["status"] == "UNKNOWN" and provider["stale"] is True
+    assert provider["status"] == "RED" and provider["stale"] is True
+    assert status["recommendation"] == "STOP"
     assert is_sentence(provider["error"]) and "500" in provider["error"]
     assert provider["windows"]["5h"]["utilization"] == 50
     assert provider["data_age_s"] == STEP_S
+
+    # Past three intervals (15 min at least) the data is too old to grade: UNKNOWN.
+    clock.advance(15 * 60 - STEP_S + 1)
+    heartbeat(client, reg)
+    status = status_view(client, reg)
+    provider = status["providers"]["zai"]
+    assert provider["status"] == "UNKNOWN" and provider["stale"] is True
+    assert provider["windows"]["5h"]["utilization"] == 50
+    assert "no current quota data" in status["message"]
     zai.ok()
     zai.set_usage(five_hour=52)
     clock.now = ctx.store.due.due_at(status["allocation"]["zai"]["fingerprint"])

@@ -65,9 +65,11 @@ def _assert_recorded(ctx, fp: str, code: str, good_windows: dict, ok_at: float, 
 
 
 def _assert_api_shows_stale(client, reg, provider: str, snap, window: str, utilization: float):
+    # One failed poll: the last good data still grades the provider (marked stale), so a
+    # provider in trouble does not turn into "no data, proceed".
     view = providers_view(client, reg)[provider]
-    assert view["status"] == "UNKNOWN"
-    assert view["stale"] is True
+    assert view["status"] in {"GREEN", "YELLOW", "RED"}
+    assert view["stale"] is True and view["windows"][window]["stale"] is True
     assert view["error"] == snap.error["message"]
     assert view["error_code"] == snap.error["code"]
     assert view["windows"][window]["utilization"] == pytest.approx(utilization)

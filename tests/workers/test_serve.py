@@ -61,7 +61,7 @@ def test_ramp_takes_a_provider_green_yellow_red_and_failures_keep_data(
 
     _control(dev_fake, "zai/fail", {"mode": "500"})
     stale = _tick(client, reg, clock, drain)["providers"]["zai"]
-    assert stale["status"] == "UNKNOWN" and stale["stale"] is True
+    assert stale["status"] == "RED" and stale["stale"] is True
     assert stale["windows"]["5h"]["utilization"] == red["utilization"]
     _control(dev_fake, "zai/ok")
     clock.now = ctx.store.due.due_at(seen[-1]["allocation"]["zai"]["fingerprint"])

@@ -1,0 +1,8 @@
+"""`quota-sentinel switch`: moves OpenCode's models to healthy fallbacks and back (DESIGN §9).
+
+Client side only: it talks to the quota-sentinel API over HTTP and edits files on disk; it never
+imports the store, the services or Redis. Modules: `jsonc` (format-preserving edit), `plan`
+(the pure decision), `opencode` (the config's targets and fallbacks), `files` and `state`
+(atomic writes, remembered originals), `apply` (one cycle), `health`, `client`, `server`,
+`credentials` and `session` (the API side), `report` and `command` (the CLI).
+"""
