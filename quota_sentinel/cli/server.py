@@ -1,0 +1,56 @@
+"""The server-side commands: start (all-in-one), worker, scheduler."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from quota_sentinel.cli.common import fail, load_settings
+from quota_sentinel.errors import ConfigError
+from quota_sentinel.jobs import SCHEDULER_ENTRY, WORKER_ENTRY, run_entry
+from quota_sentinel.logconfig import configure_logging
+
+
+@click.command()
+@click.option("--host", help="Bind address [QUOTA_SENTINEL_HOST, default 127.0.0.1].")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port [QUOTA_SENTINEL_PORT, 7878].")
+@click.option(
+    "--web-workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="gunicorn worker processes.",
+)
+def start(host: str | None, port: int | None, web_workers: int) -> None:
+    """Run everything: embedded Redis (unless REDIS_URL), web, worker and scheduler."""
+    from quota_sentinel.supervisor import Supervisor
+
+    settings = load_settings(host=host, port=port)
+    configure_logging(settings, "start")
+    try:
+        code = Supervisor(settings, web_workers).run()
+    except ConfigError as exc:
+        fail(exc.message)
+    sys.exit(code)
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for polls and maintenance (needs REDIS_URL or a running `start`)."""
+    configure_logging(load_settings(), "worker")
+    try:
+        run_entry(WORKER_ENTRY, burst=burst)
+    except ConfigError as exc:
+        fail(exc.message)
+
+
+@click.command()
+def scheduler() -> None:
+    """Run RQ's cron scheduler with the schedule of workers/schedule.py."""
+    configure_logging(load_settings(), "scheduler")
+    try:
+        run_entry(SCHEDULER_ENTRY)
+    except ConfigError as exc:
+        fail(exc.message)
