@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
+from typing import Any
 
 from quota_sentinel.jobs import POLL_JOB_TIMEOUT_S
 from quota_sentinel.logconfig import log_context
@@ -91,7 +93,7 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
             failures=failures,
             next_poll_at=now + delay,
         )
-        ctx.store.snapshots.record(fp, snapshot, None, None)
+        ctx.store.snapshots.record(fp, snapshot, None, None, _sealed(ctx, exc.credentials))
         ctx.store.due.reschedule(fp, now + delay)
         ctx.store.note_poll_finished(now)
         log.warning(
@@ -119,7 +121,7 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
     )
     sample = StoredSample(now, {n: (w.utilization, w.resets_at) for n, w in result.windows.items()})
     state = dict(result.state) if result.state is not None else None
-    ctx.store.snapshots.record(fp, snapshot, sample, state)
+    ctx.store.snapshots.record(fp, snapshot, sample, state, _sealed(ctx, result.credentials))
     ctx.store.due.reschedule(fp, now + delay)
     ctx.store.note_poll_finished(now)
     log.info(
@@ -128,6 +130,12 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
         ", ".join(f"{n} {w.utilization:.1f}%" for n, w in sorted(result.windows.items())),
     )
     return "ok"
+
+
+def _sealed(ctx: Context, credentials: Mapping[str, Any] | None) -> str | None:
+    """Rotated credentials (an OAuth refresh spent the old refresh token), encrypted for the
+    store; they are written with the poll's outcome, still under the poll lock."""
+    return ctx.vault.encrypt(dict(credentials)) if credentials is not None else None
 
 
 def backoff_s(interval_s: float, failures: int, retry_after_s: float | None) -> float:

@@ -11,8 +11,8 @@ import redis
 from quota_sentinel.store.keys import SAMPLE_MAX_COUNT, SAMPLE_RETENTION_S, Keys
 
 # Writes the snapshot, the sample of this poll (replacing one at the same time: a retried job
-# cannot add a second copy), trims the history and the provider state, all expiring with the
-# account. Nothing is written once the account itself has expired.
+# cannot add a second copy), trims the history, the provider state and rotated (encrypted)
+# credentials, all expiring with the account. Nothing is written once the account has expired.
 _RECORD = """
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 1 then return 0 end
@@ -25,6 +25,7 @@ if ARGV[3] ~= '' then
   redis.call('EXPIRE', KEYS[3], ttl)
 end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[6]) end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'credentials', ARGV[7]) end
 return 1
 """
 
@@ -73,6 +74,7 @@ class SnapshotStore:
         snapshot: Snapshot,
         sample: StoredSample | None,
         state: dict[str, Any] | None,
+        credentials: str | None = None,
     ) -> bool:
         """Stores a poll outcome atomically; returns False if the account had expired.
 
@@ -81,6 +83,7 @@ class SnapshotStore:
             snapshot: the new snapshot.
             sample: this poll's sample (None after a failed poll).
             state: new provider state to keep on the account, or None to leave it.
+            credentials: rotated credentials, already encrypted, or None to leave them.
         """
         sample_json = ""
         ts = ""
@@ -98,6 +101,7 @@ class SnapshotStore:
                 repr(oldest),
                 SAMPLE_MAX_COUNT,
                 json.dumps(state, sort_keys=True) if state is not None else "",
+                credentials or "",
             ],
         )
         return bool(done)

@@ -5,9 +5,6 @@ QUOTA_SENTINEL_<PROVIDER>_BASE_URL at it; `short_http_timeout` lowers
 QUOTA_SENTINEL_HTTP_TIMEOUT. They all mutate `env`, so they must run before `settings` reads
 it: the `settings` override below instantiates every such fixture the test uses first, so a
 test may list its fixtures in any order.
-
-`drain` is overridden too: the conftest one returns the worker's in-memory job counters, which
-rq 3 no longer updates (it counts in the worker's Redis hash), so it always returned 0.
 """
 
 from __future__ import annotations
@@ -18,13 +15,14 @@ import pytest
 import redis
 
 from quota_sentinel.config import Settings
+from tests.upstreams.claude import ClaudeFake
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.serve import DevServer
 from tests.upstreams.zai import ZaiFake
 from tests.workers.support import DEEPSEEK_KEY, SHORT_HTTP_TIMEOUT_S, ZAI_KEY
 
 # Fixtures that change `env`; `settings` is built after them.
-ENV_FIXTURES = ("zai", "deepseek", "dev_fake", "short_http_timeout")
+ENV_FIXTURES = ("zai", "deepseek", "claude", "dev_fake", "short_http_timeout")
 
 
 @pytest.fixture
@@ -32,6 +30,15 @@ def zai(env: dict[str, str]) -> Iterator[ZaiFake]:
     """A started Z.ai fake accepting ZAI_KEY, reached through QUOTA_SENTINEL_ZAI_BASE_URL."""
     with ZaiFake(ZAI_KEY) as fake:
         env["QUOTA_SENTINEL_ZAI_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture
+def claude(env: dict[str, str]) -> Iterator[ClaudeFake]:
+    """A started Claude fake serving both the usage and the token endpoint."""
+    with ClaudeFake() as fake:
+        env["QUOTA_SENTINEL_CLAUDE_BASE_URL"] = fake.url
+        env["QUOTA_SENTINEL_CLAUDE_OAUTH_BASE_URL"] = fake.url
         yield fake
 
 
