@@ -58,6 +58,7 @@ class Settings:
     register_rate_per_min: int = 60
     max_body_bytes: int = 1024 * 1024
     http_timeout_s: float = 10.0
+    trust_proxy_hops: int = 0
     log_level: str = "INFO"
     base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
 
@@ -108,6 +109,7 @@ class Settings:
             _number(env, PREFIX + "REGISTER_RATE", int, 1, 1_000_000),
         )
         _set(values, "http_timeout_s", _number(env, PREFIX + "HTTP_TIMEOUT", float, 0.1, 300))
+        _set(values, "trust_proxy_hops", _number(env, PREFIX + "TRUST_PROXY", int, 0, 5))
         prefix = _text(env, PREFIX + "KEY_PREFIX")
         if prefix is not None:
             if any(c.isspace() for c in prefix):

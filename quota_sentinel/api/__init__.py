@@ -6,6 +6,7 @@ import re
 import secrets
 
 from flask import Blueprint, Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quota_sentinel import __version__
 from quota_sentinel.api import docs, health, instances, poll, providers, samples, status, team
@@ -44,6 +45,12 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     register_error_handlers(app)
     app.before_request(_stamp_request_id)
     app.after_request(_echo_request_id)
+    if settings.trust_proxy_hops:
+        # Behind N trusted proxies (Fly, Render, nginx) the client address and scheme come from
+        # their X-Forwarded-* headers; without this every client would share the proxy's
+        # address, and so one registration rate limit.
+        hops = settings.trust_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 
