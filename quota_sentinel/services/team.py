@@ -22,7 +22,7 @@ from quota_sentinel.services.status import (
     status_for_instance,
 )
 from quota_sentinel.store.instances import Instance
-from quota_sentinel.store.keys import SAMPLE_RETENTION_S
+from quota_sentinel.store.keys import HISTORY_RETENTION_S
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 
 # A window's sparkline spans the window's own length (clamped to what the store keeps) and
@@ -77,15 +77,19 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
     snaps = store.snapshots.get_many(fps)
     counts = store.accounts.subscriber_counts(fps, now) if fps else {}
     since = now - max((_longest_history_s(snaps.get(fp)) for fp in fps), default=MIN_HISTORY_S)
-    history = store.snapshots.samples_since(fps, since) if fps else {}
+    history = store.snapshots.history_since(fps, since) if fps else {}
+    # The forecast reads the recent samples, as an instance's view does; the sparkline the
+    # thinned history, which reaches back far enough for monthly windows.
+    recent_since = now - DEFAULT_HISTORY_S
+    recent = store.snapshots.samples_since(fps, recent_since) if fps else {}
     rows = []
     for fp in fps:
         provider, interval, projects = accounts[fp]
-        samples = history.get(fp, [])
         view = account_view_at_default_caps(
-            ctx, provider, fp, snaps.get(fp), samples, interval, now
+            ctx, provider, fp, snaps.get(fp), recent.get(fp, []), interval, now
         )
-        rows.append(_account_row(view, samples, counts.get(fp, 0), projects, interval, now))
+        line = _merge(history.get(fp, []), recent.get(fp, []))
+        rows.append(_account_row(view, line, counts.get(fp, 0), projects, interval, now))
     rows.sort(key=lambda a: (_rank(a), a["provider"], a["label"]))
     members = sorted(instances.values(), key=lambda i: (i.project, i.id))
     return {
@@ -94,6 +98,12 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
         "accounts": rows,
         "instances": [_instance_row(ctx, inst, now) for inst in members],
     }
+
+
+def _merge(history: list[StoredSample], recent: list[StoredSample]) -> list[StoredSample]:
+    """The thinned history, then every recent sample after it: the sparkline's points."""
+    cut = recent[0].t if recent else float("inf")
+    return [s for s in history if s.t < cut] + recent
 
 
 def limit_sign_in(ctx: Context, client: str, now: float) -> None:
@@ -135,7 +145,7 @@ def window_length_s(name: str) -> float | None:
 def history_span_s(name: str) -> float:
     """Seconds of history a window's sparkline covers."""
     length = window_length_s(name) or DEFAULT_HISTORY_S
-    return min(max(length, MIN_HISTORY_S), SAMPLE_RETENTION_S)
+    return min(max(length, MIN_HISTORY_S), HISTORY_RETENTION_S)
 
 
 def _longest_history_s(snap: Snapshot | None) -> float:

@@ -57,7 +57,7 @@ class AccountStore:
 
     def _account_keys(self, fp: str) -> list[str]:
         k = self.keys
-        return [k.account(fp), k.subscribers(fp), k.snapshot(fp), k.samples(fp)]
+        return [k.account(fp), k.subscribers(fp), k.snapshot(fp), k.samples(fp), k.history(fp)]
 
     def upsert(self, account: Account, pipe: redis.client.Pipeline) -> None:
         """Queues writing provider, options and credentials (state and poll times are kept)."""

@@ -9,6 +9,10 @@ ACCOUNT_GRACE_S = 600
 # history (a later issue) wants about a week.
 SAMPLE_RETENTION_S = 8 * 24 * 3600
 SAMPLE_MAX_COUNT = 2000
+# The thinned history behind the team view's sparklines: one sample per slot (the latest of the
+# slot), kept long enough for monthly windows; at most 35 d / 15 min = 3360 members.
+HISTORY_SLOT_S = 900
+HISTORY_RETENTION_S = 35 * 24 * 3600
 # A claimed due entry comes back after this lease if its poll job is lost.
 DUE_LEASE_S = 120
 
@@ -51,6 +55,11 @@ class Keys:
         poll (a retry at the same time replaces it). Bounded by SAMPLE_RETENTION_S and
         SAMPLE_MAX_COUNT. TTL: the account's."""
         return f"{self.prefix}acct:{fp}:samples"
+
+    def history(self, fp: str) -> str:
+        """zset slot start → JSON {t, windows}: the last sample of each HISTORY_SLOT_S slot,
+        trimmed to HISTORY_RETENTION_S. TTL: the account's."""
+        return f"{self.prefix}acct:{fp}:history"
 
     def due(self) -> str:
         """zset fingerprint → next poll time (epoch s). No TTL: an index, reaped by GC."""

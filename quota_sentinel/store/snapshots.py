@@ -8,11 +8,18 @@ from typing import Any
 
 import redis
 
-from quota_sentinel.store.keys import SAMPLE_MAX_COUNT, SAMPLE_RETENTION_S, Keys
+from quota_sentinel.store.keys import (
+    HISTORY_RETENTION_S,
+    HISTORY_SLOT_S,
+    SAMPLE_MAX_COUNT,
+    SAMPLE_RETENTION_S,
+    Keys,
+)
 
 # Writes the snapshot, the sample of this poll (replacing one at the same time: a retried job
-# cannot add a second copy), trims the history, the provider state and rotated (encrypted)
-# credentials, all expiring with the account. Nothing is written once the account has expired.
+# cannot add a second copy) into the recent samples and, as the latest of its slot, into the
+# thinned history, trims both, stores the provider state and rotated (encrypted) credentials,
+# all expiring with the account. Nothing is written once the account has expired.
 _RECORD = """
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 1 then return 0 end
@@ -23,6 +30,12 @@ if ARGV[3] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[5]) + 1))
   redis.call('EXPIRE', KEYS[3], ttl)
+end
+if ARGV[3] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], ARGV[8], ARGV[8])
+  redis.call('ZADD', KEYS[4], ARGV[8], ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[9])
+  redis.call('EXPIRE', KEYS[4], ttl)
 end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[6]) end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'credentials', ARGV[7]) end
@@ -90,18 +103,20 @@ class SnapshotStore:
         if sample is not None:
             ts = repr(sample.t)
             sample_json = json.dumps({"t": sample.t, "windows": sample.windows}, sort_keys=True)
-        oldest = (sample.t if sample else snapshot.polled_at) - SAMPLE_RETENTION_S
+        at = sample.t if sample else snapshot.polled_at
         k = self.keys
         done = self._record(
-            keys=[k.account(fp), k.snapshot(fp), k.samples(fp)],
+            keys=[k.account(fp), k.snapshot(fp), k.samples(fp), k.history(fp)],
             args=[
                 snapshot.to_json(),
                 ts,
                 sample_json,
-                repr(oldest),
+                repr(at - SAMPLE_RETENTION_S),
                 SAMPLE_MAX_COUNT,
                 json.dumps(state, sort_keys=True) if state is not None else "",
                 credentials or "",
+                repr(at // HISTORY_SLOT_S * HISTORY_SLOT_S),
+                repr(at - HISTORY_RETENTION_S),
             ],
         )
         return bool(done)
@@ -118,9 +133,17 @@ class SnapshotStore:
 
     def samples_since(self, fps: list[str], since: float) -> dict[str, list[StoredSample]]:
         """Samples of each account with t >= since, oldest first, in one round trip."""
+        return self._read(self.keys.samples, fps, since)
+
+    def history_since(self, fps: list[str], since: float) -> dict[str, list[StoredSample]]:
+        """The thinned history (one sample per HISTORY_SLOT_S slot) of each account from the
+        slot holding `since` on, oldest first, in one round trip."""
+        return self._read(self.keys.history, fps, since // HISTORY_SLOT_S * HISTORY_SLOT_S)
+
+    def _read(self, key, fps: list[str], since: float) -> dict[str, list[StoredSample]]:
         p = self.r.pipeline(transaction=False)
         for fp in fps:
-            p.zrangebyscore(self.keys.samples(fp), since, "+inf")
+            p.zrangebyscore(key(fp), since, "+inf")
         out: dict[str, list[StoredSample]] = {}
         for fp, members in zip(fps, p.execute(), strict=True):
             rows = [json.loads(m) for m in members]

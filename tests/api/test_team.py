@@ -14,7 +14,7 @@ from quota_sentinel.services.team import (
     sparkline,
     window_length_s,
 )
-from quota_sentinel.store.keys import SAMPLE_RETENTION_S
+from quota_sentinel.store.keys import HISTORY_RETENTION_S
 from quota_sentinel.store.snapshots import StoredSample
 from tests.api.helpers import API_KEY_RE, assert_absent, assert_envelope, poll_now
 from tests.dashboard.scenario import ADMIN_TOKEN, HOSTILE_PROJECT, ZAI_5H, build_team
@@ -262,8 +262,9 @@ def test_window_length_is_read_from_its_name(name, seconds):
     assert window_length_s(name) == seconds
 
 
-def test_history_span_is_clamped_to_what_the_store_keeps():
-    assert history_span_s("mcp_monthly") == SAMPLE_RETENTION_S
+def test_history_span_covers_monthly_windows_and_is_clamped_to_what_the_store_keeps():
+    assert history_span_s("mcp_monthly") == 30 * 86400
+    assert history_span_s("3mo") == HISTORY_RETENTION_S
     assert history_span_s("balance") == 86400
 
 
