@@ -139,3 +139,7 @@ class EmbeddedRedis:
         self.process = None
         if self.socket_path.exists():
             os.unlink(self.socket_path)
+        try:
+            self.socket_path.parent.rmdir()  # the short per-data-dir folder under /tmp
+        except OSError:
+            log.debug("socket folder %s not removed (not empty or gone)", self.socket_path.parent)

@@ -40,9 +40,11 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def _empty_at_start(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    if client.dbsize():
-        pytest.exit(f"the test Redis at {redis_url} is not empty; tests flush it, so refusing.")
-    client.close()
+    try:
+        if client.dbsize():
+            pytest.exit(f"the test Redis at {redis_url} is not empty; tests flush it, so refusing.")
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -99,6 +101,7 @@ def ctx(settings: Settings, clock: Clock) -> Iterator[Context]:
     runtime.install(context)
     yield context
     runtime.reset()
+    context.close()
 
 
 @pytest.fixture

@@ -28,3 +28,8 @@ class Context:
         store = Store.open(connect(settings), settings.key_prefix)
         jobs = JobQueue(connect(settings, decode_responses=False), settings)
         return cls(settings, store, Vault(resolve_secret_key(settings)), jobs)
+
+    def close(self) -> None:
+        """Closes both Redis clients' connections (processes exit without calling it)."""
+        self.store.r.close()
+        self.jobs.r.close()

@@ -104,7 +104,11 @@ def _redis_down(w: World):
     dead = Settings.from_env(
         {**w.env, "REDIS_URL": f"unix:///tmp/qs-absent-{uuid.uuid4().hex[:8]}"}
     )
-    return create_app(dead).test_client().get("/v1/status", headers=w.headers)
+    app = create_app(dead)
+    try:
+        return app.test_client().get("/v1/status", headers=w.headers)
+    finally:
+        app.extensions["quota_sentinel"].close()
 
 
 CASES: dict[str, Case] = {
@@ -232,7 +236,9 @@ def dead_client(env, redis_client):
     dead = Settings.from_env(
         {**env, "REDIS_URL": f"unix:///tmp/qs-absent-{uuid.uuid4().hex[:8]}/redis.sock"}
     )
-    return create_app(dead).test_client()
+    app = create_app(dead)
+    yield app.test_client()
+    app.extensions["quota_sentinel"].close()
 
 
 def test_health_is_unavailable_when_redis_is_down(dead_client):

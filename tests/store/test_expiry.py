@@ -30,6 +30,7 @@ def short_ctx(env, redis_client) -> Iterator[Context]:
     runtime.install(context)
     yield context
     runtime.reset()
+    context.close()
 
 
 @pytest.fixture

@@ -53,8 +53,7 @@ def test_registration_survives_an_embedded_redis_restart(data_dir, servers):
     app, context = _app(first, data_dir, secret_key)
     reg = register(app.test_client(), auth={"opencode_auth": {"zai": {"key": "zai-persist"}}})
     fp = context.store.instances.get(reg["instance_id"]).accounts["zai"]
-    context.store.r.close()
-    context.jobs.r.close()
+    context.close()
 
     first.stop()
     assert (data_dir / "redis" / "appendonly.aof").is_file()
@@ -74,5 +73,4 @@ def test_registration_survives_an_embedded_redis_restart(data_dir, servers):
         "key": "zai-persist"
     }
     assert context.store.due.due_at(fp) is not None
-    context.store.r.close()
-    context.jobs.r.close()
+    context.close()

@@ -63,8 +63,7 @@ def test_concurrent_claims_take_every_due_account_exactly_once(settings, ctx, cl
         _together(tick)
     finally:
         for t in tickers:
-            t.store.r.close()
-            t.jobs.r.close()
+            t.close()
 
     counts = Counter(fp for batch in claims for fp in batch)
     assert set(counts) == set(fps)
