@@ -1,4 +1,8 @@
-"""Provider test fixtures: started fake upstreams, Settings pointing at them, HTTP factories."""
+"""Provider test fixtures: fake upstreams, Settings pointing at them, HTTP factories.
+
+`fake`, `poll` and `poll_of` serve the test module's provider, described by its module-level
+`CASE` (a support.ProviderCase).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ import pytest
 
 from quota_sentinel.config import Settings
 from quota_sentinel.providers.http import ClientFactory
-from tests.upstreams.deepseek import DeepSeekFake
+from tests.providers.support import Poll, Poller, ProviderCase
+from tests.upstreams.provider_fake import ProviderFake
 from tests.upstreams.server import FakeUpstream
-from tests.upstreams.zai import ZaiFake
 
 # Short enough that a failing test does not stall, long enough for a loaded CI machine.
 TEST_HTTP_TIMEOUT_S = "2"
@@ -20,20 +24,6 @@ TEST_HTTP_TIMEOUT_S = "2"
 def upstream() -> Iterator[FakeUpstream]:
     """A started FakeUpstream with no routes."""
     with FakeUpstream(name="generic") as fake:
-        yield fake
-
-
-@pytest.fixture
-def zai_fake() -> Iterator[ZaiFake]:
-    """A started Z.ai fake accepting the key "zai-test-key"."""
-    with ZaiFake("zai-test-key") as fake:
-        yield fake
-
-
-@pytest.fixture
-def deepseek_fake() -> Iterator[DeepSeekFake]:
-    """A started DeepSeek fake accepting "sk-deepseek-test-0000abcd", balance 10 USD."""
-    with DeepSeekFake("sk-deepseek-test-0000abcd") as fake:
         yield fake
 
 
@@ -62,3 +52,42 @@ def http_for() -> Iterator[Callable[[str, Settings], ClientFactory]]:
     yield build
     for factory in factories:
         factory.close()
+
+
+@pytest.fixture
+def case(request: pytest.FixtureRequest) -> ProviderCase:
+    """The test module's provider: its module-level `CASE`."""
+    return request.module.CASE
+
+
+@pytest.fixture
+def fake(case: ProviderCase) -> Iterator[ProviderFake]:
+    """A started fake of the module's provider, accepting its planted credentials."""
+    with case.fake() as started:
+        yield started
+
+
+@pytest.fixture
+def poller(
+    make_settings: Callable[..., Settings], http_for: Callable[[str, Settings], ClientFactory]
+) -> Poller:
+    """`poller(case, started_fake, **changes)`: a `poll` of `case`'s provider against the fake,
+    through Settings pointing at it with `.replace(**changes)` (e.g. http_timeout_s)."""
+
+    def build(case: ProviderCase, fake: ProviderFake, **changes: object) -> Poll:
+        settings = make_settings(**case.base_urls(fake.url)).replace(**changes)
+        return case.poller(http_for(case.name, settings))
+
+    return build
+
+
+@pytest.fixture
+def poll_of(case: ProviderCase, poller: Poller) -> Callable[[ProviderFake], Poll]:
+    """`poll_of(started_fake)`: a `poll` of the module's provider against that fake."""
+    return lambda fake: poller(case, fake)
+
+
+@pytest.fixture
+def poll(fake: ProviderFake, poll_of: Callable[[ProviderFake], Poll]) -> Poll:
+    """`poll(credential=None, *, now=NOW, state=None, **options)`: one fetch against `fake`."""
+    return poll_of(fake)

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from quota_sentinel.config import Settings
 from quota_sentinel.providers import alibaba
-from quota_sentinel.providers.base import (
-    AuthFailed,
-    BadPayload,
-    ProviderError,
-    RateLimitedUpstream,
-    UpstreamUnavailable,
-    UsageResult,
-)
-from quota_sentinel.providers.http import ClientFactory
+from quota_sentinel.providers.base import AuthFailed, BadPayload, ProviderError, UpstreamUnavailable
+from tests.providers.support import NOW, HttpFor, ProviderCase
 from tests.upstreams.alibaba import (
     ACTION,
     ALIBABA_FAILURE_MODES,
@@ -29,32 +21,21 @@ from tests.upstreams.alibaba import (
 )
 
 KEY = "sk-sp-alibaba-test-0000"
-NOW = 1_778_770_000.0
 RESET_5H_MS = 1_778_779_200_000
 RESET_WEEK_MS = 1_779_062_400_000
 RESET_MONTH_MS = 1_780_272_000_000
 
-HttpFor = Callable[[str, Settings], ClientFactory]
-
-
-@pytest.fixture
-def fake() -> Iterator[AlibabaFake]:
-    """A started international Alibaba fake accepting KEY."""
-    with AlibabaFake(KEY) as started:
-        yield started
-
-
-@pytest.fixture
-def poll(
-    fake: AlibabaFake, make_settings: Callable[..., Settings], http_for: HttpFor
-) -> Callable[..., UsageResult]:
-    """`poll(key=KEY, **options)` runs alibaba.fetch once against the fake."""
-    http = http_for("alibaba", make_settings(alibaba=fake.url))
-
-    def run(key: str = KEY, **options: Any) -> UsageResult:
-        return alibaba.fetch({"key": key}, options, http, {}, NOW)
-
-    return run
+# The fake: an international account with one VALID Pro Coding Plan instance.
+CASE = ProviderCase.keyed(
+    alibaba.fetch,
+    AlibabaFake,
+    KEY,
+    window="5h",
+    names=("Alibaba Cloud",),
+    modes=ALIBABA_FAILURE_MODES,
+    errors={"console_need_login": AuthFailed, "error_code": ProviderError},
+    missing="No Alibaba Cloud API key",
+)
 
 
 def script(fake: AlibabaFake, body: Any) -> None:
@@ -117,13 +98,10 @@ def test_region_cn_uses_the_china_console_region_and_commodity(
     assert fake.calls == 0
 
 
-def test_an_intl_request_to_a_cn_console_is_refused_by_the_fake(
-    make_settings: Callable[..., Settings], http_for: HttpFor
-) -> None:
+def test_an_intl_request_to_a_cn_console_is_refused_by_the_fake(poll_of) -> None:
     with AlibabaFake(KEY, region="cn") as cn_fake:
-        http = http_for("alibaba", make_settings(alibaba=cn_fake.url))
         with pytest.raises(ProviderError, match="code InvalidParameter"):
-            alibaba.fetch({"key": KEY}, {}, http, {}, NOW)
+            poll_of(cn_fake)()
 
 
 @pytest.mark.parametrize("shape", ["success_body", "flat"])
@@ -267,7 +245,7 @@ def test_console_need_login_is_auth_failed_with_a_sentence(fake: AlibabaFake, po
 def test_wrong_key_gets_the_invalid_api_key_code(fake: AlibabaFake, poll) -> None:
     wrong = "sk-sp-wrong-9999"
     with pytest.raises(AuthFailed) as err:
-        poll(key=wrong)
+        poll(wrong)
     assert err.value.message.startswith(
         "Alibaba Cloud rejected the API key (code InvalidApiKey: Invalid API-key provided.)"
     )
@@ -321,50 +299,3 @@ def test_the_post_is_sent_once_even_when_it_fails(fake: AlibabaFake, poll) -> No
     with pytest.raises(UpstreamUnavailable):
         poll()
     assert fake.calls == 1
-
-
-EXPECTED: dict[str, type[ProviderError]] = {
-    "401": AuthFailed,
-    "403": AuthFailed,
-    "429": RateLimitedUpstream,
-    "429_no_retry_after": RateLimitedUpstream,
-    "500": UpstreamUnavailable,
-    "502": UpstreamUnavailable,
-    "503": UpstreamUnavailable,
-    "html": BadPayload,
-    "malformed": BadPayload,
-    "empty": BadPayload,
-    "hang": UpstreamUnavailable,
-    "console_need_login": AuthFailed,
-    "error_code": ProviderError,
-}
-
-
-@pytest.mark.parametrize("mode", ALIBABA_FAILURE_MODES)
-def test_every_failure_mode_is_a_typed_error_without_the_key(
-    mode: str,
-    make_settings: Callable[..., Settings],
-    http_for: HttpFor,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    with AlibabaFake(KEY) as fake:
-        settings = make_settings(alibaba=fake.url).replace(http_timeout_s=0.3)
-        fake.fail(mode, retry_after="120", hang_s=3.0)
-        with pytest.raises(EXPECTED[mode]) as err:
-            alibaba.fetch({"key": KEY}, {}, http_for("alibaba", settings), {}, NOW)
-        fake.ok()
-        assert (
-            "5h" in alibaba.fetch({"key": KEY}, {}, http_for("alibaba", settings), {}, NOW).windows
-        )
-    message = err.value.message
-    assert message.startswith("Alibaba Cloud") and message.endswith(".")
-    assert KEY not in message and KEY not in caplog.text
-    if mode == "429":
-        assert err.value.retry_after_s == 120.0
-
-
-def test_missing_key_is_auth_failed_without_a_request(fake: AlibabaFake, poll) -> None:
-    with pytest.raises(AuthFailed, match="No Alibaba Cloud API key"):
-        poll(key="")
-    assert fake.calls == 0

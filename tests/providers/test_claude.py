@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 
-from quota_sentinel.config import Settings
 from quota_sentinel.providers import claude
 from quota_sentinel.providers.base import (
     AuthFailed,
@@ -20,10 +17,10 @@ from quota_sentinel.providers.base import (
     ProviderError,
     RateLimitedUpstream,
     UpstreamUnavailable,
-    UsageResult,
 )
-from quota_sentinel.providers.http import ClientFactory
+from tests.providers.support import NOW, ProviderCase
 from tests.upstreams.claude import (
+    CLAUDE_FAILURE_MODES,
     CLIENT_ID,
     OAUTH_BETA,
     TOKEN_PATH,
@@ -33,36 +30,29 @@ from tests.upstreams.claude import (
 
 ACCESS = "sk-ant-oat01-PLANTED-access-7c1e5a"
 REFRESH = "sk-ant-ort01-PLANTED-refresh-9d2f4b"
-NOW = 1_778_770_000.0  # 2026-05-14 14:46:40 UTC
 JUNE_1 = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 AT_18H = datetime(2026, 5, 14, 18, 0, tzinfo=UTC).timestamp()
 SERVER = {"refresh": "server"}
 
-HttpFor = Callable[[str, Settings], ClientFactory]
-
-
-@pytest.fixture
-def fake() -> Iterator[ClaudeFake]:
-    with ClaudeFake(ACCESS, REFRESH, now=NOW) as started:
-        yield started
-
-
-@pytest.fixture
-def settings(fake: ClaudeFake, make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(claude=fake.url, claude_oauth=fake.url)
-
-
-@pytest.fixture
-def poll(settings: Settings, http_for: HttpFor) -> Callable[..., UsageResult]:
-    """`poll(creds=None, **options)` runs claude.fetch once; default creds never expire."""
-    http = http_for("claude", settings)
-
-    def run(creds: dict[str, Any] | None = None, **options: Any) -> UsageResult:
-        if creds is None:
-            creds = {"access_token": ACCESS, "refresh_token": REFRESH, "expires_at_ms": None}
-        return claude.fetch(creds, options, http, {}, NOW)
-
-    return run
+# `poll()` sends tokens that never expire; Claude waits at least five minutes after a 429.
+CASE = ProviderCase(
+    name="claude",
+    fetch=claude.fetch,
+    fake=lambda: ClaudeFake(ACCESS, REFRESH, now=NOW),
+    credentials={"access_token": ACCESS, "refresh_token": REFRESH, "expires_at_ms": None},
+    secrets=(ACCESS, REFRESH),
+    window="five_hour",
+    names=("Claude", claude.SCOPE_SENTENCE),
+    modes=CLAUDE_FAILURE_MODES,
+    errors={
+        "scope_403": AuthFailed,
+        "429_zero": RateLimitedUpstream,
+        "error_envelope": ProviderError,
+    },
+    retry_after_s={"429": 300.0, "429_no_retry_after": 300.0, "429_zero": 300.0},
+    secret_field=None,
+    oauth=True,
+)
 
 
 def _creds(expires_in_s: float | None, access: str | None = ACCESS) -> dict[str, Any]:
@@ -251,12 +241,8 @@ def test_extra_usage_variants(fake: ClaudeFake, poll, extra: Any, expected: Any)
         assert window.resets_at == JUNE_1
 
 
-def test_extra_usage_resets_on_the_first_of_next_month_across_a_year_end(
-    fake: ClaudeFake, settings: Settings, http_for: HttpFor
-) -> None:
-    dec_31 = datetime(2026, 12, 31, 23, 0, tzinfo=UTC).timestamp()
-    creds = _creds(None)
-    result = claude.fetch(creds, {}, http_for("claude", settings), {}, dec_31)
+def test_extra_usage_resets_on_the_first_of_next_month_across_a_year_end(poll) -> None:
+    result = poll(now=datetime(2026, 12, 31, 23, 0, tzinfo=UTC).timestamp())
     assert result.windows["extra_usage"].resets_at == datetime(2027, 1, 1, tzinfo=UTC).timestamp()
 
 
@@ -338,37 +324,6 @@ def test_429_waits_at_least_five_minutes(
     assert f"{expected_s:g} s" in err.value.message
 
 
-@pytest.mark.parametrize(
-    ("mode", "error"),
-    [
-        ("500", UpstreamUnavailable),
-        ("503", UpstreamUnavailable),
-        ("html", BadPayload),
-        ("malformed", BadPayload),
-        ("empty", BadPayload),
-    ],
-)
-def test_upstream_trouble_is_the_mapped_error(
-    fake: ClaudeFake, poll, mode: str, error: type[ProviderError]
-) -> None:
-    fake.fail(mode)
-    with pytest.raises(error):
-        poll()
-    fake.ok()
-    assert "five_hour" in poll().windows
-
-
-def test_a_hanging_upstream_times_out(
-    fake: ClaudeFake, settings: Settings, http_for: HttpFor
-) -> None:
-    fake.fail("hang", hang_s=3.0)
-    http = http_for("claude", settings.replace(http_timeout_s=0.3))
-    started = time.monotonic()
-    with pytest.raises(UpstreamUnavailable, match="did not answer within 0.3 s"):
-        claude.fetch(_creds(None), {}, http, {}, NOW)
-    assert time.monotonic() - started < 2.5
-
-
 # -- credentials: never refresh by default (DESIGN §6a) ----------------------------------------
 
 
@@ -441,13 +396,6 @@ def test_server_mode_leaves_a_fresh_token_alone(fake: ClaudeFake, poll) -> None:
     assert fake.token_calls == 0
 
 
-def test_server_mode_refreshes_once_after_a_401(fake: ClaudeFake, poll) -> None:
-    fake.revoke(ACCESS)
-    result = poll(_creds(None), **SERVER)
-    assert result.credentials["access_token"] == "sk-ant-oat01-fake-access-1"
-    assert (fake.calls, fake.token_calls) == (2, 1)
-
-
 def test_server_mode_gives_up_after_one_refresh_and_keeps_the_rotated_token(
     fake: ClaudeFake, poll
 ) -> None:
@@ -474,12 +422,9 @@ def test_server_mode_does_not_refresh_on_a_scope_error(fake: ClaudeFake, poll) -
     assert fake.token_calls == 0
 
 
-def test_server_mode_keeps_the_refresh_token_when_the_answer_omits_it(
-    make_settings: Callable[..., Settings], http_for: HttpFor
-) -> None:
+def test_server_mode_keeps_the_refresh_token_when_the_answer_omits_it(poll_of) -> None:
     with ClaudeFake(ACCESS, REFRESH, now=NOW, rotate=False, expires_in_s=3600) as fake:
-        http = http_for("claude", make_settings(claude=fake.url, claude_oauth=fake.url))
-        result = claude.fetch(_creds(-1), SERVER, http, {}, NOW)
+        result = poll_of(fake)(_creds(-1), **SERVER)
     assert result.credentials["refresh_token"] == REFRESH
     assert result.credentials["expires_at_ms"] == int((NOW + 3600) * 1000)
 

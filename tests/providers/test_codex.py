@@ -5,55 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from quota_sentinel.config import Settings
 from quota_sentinel.providers import codex
-from quota_sentinel.providers.base import (
-    AuthFailed,
-    BadPayload,
-    CredentialsExpired,
-    ProviderError,
-    RateLimitedUpstream,
-    UpstreamUnavailable,
-    UsageResult,
-)
-from quota_sentinel.providers.http import ClientFactory
+from quota_sentinel.providers.base import AuthFailed, BadPayload, CredentialsExpired, ProviderError
+from tests.providers.support import NOW, ProviderCase
 from tests.upstreams.codex import CLIENT_ID, TOKEN_PATH, USAGE_PATH, CodexFake
 
 ACCESS = "codex-PLANTED-access-3b9e71"
 REFRESH = "codex-PLANTED-refresh-c04d22"
 ACCOUNT = "acct-fake-0001"
-NOW = 1_778_770_000.0
 SERVER = {"refresh": "server"}
-
-HttpFor = Callable[[str, Settings], ClientFactory]
-
-
-@pytest.fixture
-def fake() -> Iterator[CodexFake]:
-    with CodexFake(ACCESS, REFRESH, account_id=ACCOUNT, now=NOW) as started:
-        yield started
-
-
-@pytest.fixture
-def settings(fake: CodexFake, make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(codex=fake.url, codex_oauth=fake.url)
-
-
-@pytest.fixture
-def poll(settings: Settings, http_for: HttpFor) -> Callable[..., UsageResult]:
-    """`poll(creds=None, **options)` runs codex.fetch once; default creds never expire."""
-    http = http_for("codex", settings)
-
-    def run(creds: dict[str, Any] | None = None, **options: Any) -> UsageResult:
-        return codex.fetch(creds or _creds(None), options, http, {}, NOW)
-
-    return run
 
 
 def _creds(expires_in_s: float | None, **changes: Any) -> dict[str, Any]:
@@ -65,6 +29,20 @@ def _creds(expires_in_s: float | None, **changes: Any) -> dict[str, Any]:
         "account_id": ACCOUNT,
     }
     return {**creds, **changes}
+
+
+# `poll()` sends tokens that never expire.
+CASE = ProviderCase(
+    name="codex",
+    fetch=codex.fetch,
+    fake=lambda: CodexFake(ACCESS, REFRESH, account_id=ACCOUNT, now=NOW),
+    credentials=_creds(None),
+    secrets=(ACCESS, REFRESH),
+    window="5h",
+    names=("ChatGPT",),
+    secret_field=None,
+    oauth=True,
+)
 
 
 def _jwt(claims: dict[str, Any]) -> str:
@@ -223,12 +201,9 @@ def test_account_id_comes_from_the_jwt_when_not_stored(fake: CodexFake, poll) ->
     assert fake.upstream.last(USAGE_PATH).headers["chatgpt-account-id"] == ACCOUNT
 
 
-def test_no_account_id_sends_no_header(
-    make_settings: Callable[..., Settings], http_for: HttpFor
-) -> None:
+def test_no_account_id_sends_no_header(poll_of) -> None:
     with CodexFake(ACCESS, REFRESH, account_id=ACCOUNT, require_account=False, now=NOW) as fake:
-        http = http_for("codex", make_settings(codex=fake.url))
-        codex.fetch(_creds(None, account_id=None), {}, http, {}, NOW)
+        poll_of(fake)(_creds(None, account_id=None))
         assert "chatgpt-account-id" not in fake.upstream.last(USAGE_PATH).headers
 
 
@@ -246,39 +221,6 @@ def test_401_tells_the_user_to_send_a_fresh_token(fake: CodexFake, poll) -> None
         poll()
     assert "HTTP 401" in err.value.message and "heartbeat sends a fresh token" in err.value.message
     assert fake.token_calls == 0
-
-
-@pytest.mark.parametrize(
-    ("mode", "error"),
-    [
-        ("429", RateLimitedUpstream),
-        ("500", UpstreamUnavailable),
-        ("html", BadPayload),
-        ("malformed", BadPayload),
-        ("empty", BadPayload),
-    ],
-)
-def test_upstream_trouble_is_the_mapped_error(
-    fake: CodexFake, poll, mode: str, error: type[ProviderError]
-) -> None:
-    fake.fail(mode, retry_after="45")
-    with pytest.raises(error) as err:
-        poll()
-    if mode == "429":
-        assert err.value.retry_after_s == 45.0
-    fake.ok()
-    assert "5h" in poll().windows
-
-
-def test_a_hanging_upstream_times_out(
-    fake: CodexFake, settings: Settings, http_for: HttpFor
-) -> None:
-    fake.fail("hang", hang_s=3.0)
-    http = http_for("codex", settings.replace(http_timeout_s=0.3))
-    started = time.monotonic()
-    with pytest.raises(UpstreamUnavailable, match="did not answer within 0.3 s"):
-        codex.fetch(_creds(None), {}, http, {}, NOW)
-    assert time.monotonic() - started < 2.5
 
 
 # -- credentials -------------------------------------------------------------------------------
@@ -322,13 +264,6 @@ def test_server_mode_refreshes_once_and_rotation_spends_the_old_token(
     assert fake.token_calls == 2
 
 
-def test_server_mode_refreshes_once_after_a_401(fake: CodexFake, poll) -> None:
-    fake.revoke(ACCESS)
-    result = poll(_creds(None), **SERVER)
-    assert result.credentials["access_token"] == "codex-fake-access-1"
-    assert (fake.calls, fake.token_calls) == (2, 1)
-
-
 def test_server_mode_failure_after_refresh_carries_the_new_tokens(fake: CodexFake, poll) -> None:
     fake.fail("401")
     with pytest.raises(AuthFailed) as err:
@@ -338,12 +273,9 @@ def test_server_mode_failure_after_refresh_carries_the_new_tokens(fake: CodexFak
     assert fake.token_calls == 1
 
 
-def test_refresh_without_expires_in_reads_the_new_jwt(
-    make_settings: Callable[..., Settings], http_for: HttpFor
-) -> None:
+def test_refresh_without_expires_in_reads_the_new_jwt(poll_of) -> None:
     with CodexFake(ACCESS, REFRESH, account_id=None, now=NOW, expires_in_s=None) as fake:
-        http = http_for("codex", make_settings(codex=fake.url, codex_oauth=fake.url))
-        result = codex.fetch(_creds(-60, account_id=None), SERVER, http, {}, NOW)
+        result = poll_of(fake)(_creds(-60, account_id=None), **SERVER)
     assert result.credentials["expires_at_ms"] is None  # the fake's tokens are opaque
     assert result.credentials["account_id"] is None
 

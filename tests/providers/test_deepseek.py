@@ -3,46 +3,30 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
-from quota_sentinel.config import Settings
 from quota_sentinel.providers import deepseek
-from quota_sentinel.providers.base import (
-    AuthFailed,
-    BadPayload,
-    ProviderError,
-    RateLimitedUpstream,
-    UpstreamUnavailable,
-    UsageResult,
-)
+from quota_sentinel.providers.base import AuthFailed, BadPayload
+from tests.providers.support import ProviderCase
 from tests.upstreams.deepseek import BALANCE_PATH, DEEPSEEK_FAILURE_MODES, DeepSeekFake
 
 KEY = "sk-deepseek-test-0000abcd"
-NOW = 1_778_770_000.0
+
+# The fake: a balance of 10 USD. Its 401 echoes the last four characters of the key.
+CASE = ProviderCase.keyed(
+    deepseek.fetch,
+    DeepSeekFake,
+    KEY,
+    window="balance",
+    names=("DeepSeek",),
+    modes=DEEPSEEK_FAILURE_MODES,
+    errors={"error_envelope": BadPayload},
+)
 
 
-@pytest.fixture
-def poll(
-    deepseek_fake: DeepSeekFake, make_settings: Callable[..., Settings], http_for
-) -> Callable[..., UsageResult]:
-    """`poll(options={}, state={}, key=KEY)` runs deepseek.fetch once against the fake."""
-    http = http_for("deepseek", make_settings(deepseek=deepseek_fake.url))
-
-    def run(
-        options: Mapping[str, Any] | None = None,
-        state: Mapping[str, Any] | None = None,
-        key: str = KEY,
-    ) -> UsageResult:
-        return deepseek.fetch({"key": key}, options or {}, http, state or {}, NOW)
-
-    return run
-
-
-def test_first_poll_takes_the_balance_as_reference(deepseek_fake: DeepSeekFake, poll) -> None:
+def test_first_poll_takes_the_balance_as_reference(fake: DeepSeekFake, poll) -> None:
     result = poll()
     window = result.windows["balance"]
     assert list(result.windows) == ["balance"]
@@ -55,71 +39,67 @@ def test_first_poll_takes_the_balance_as_reference(deepseek_fake: DeepSeekFake, 
         "other_balances": {},
     }
     assert result.state == {"reference_balance": 10.0, "currency": "USD"}
-    assert deepseek_fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {KEY}"
+    assert fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {KEY}"
 
 
-def test_spending_against_the_stored_reference_climbs(deepseek_fake: DeepSeekFake, poll) -> None:
+def test_spending_against_the_stored_reference_climbs(fake: DeepSeekFake, poll) -> None:
     state = poll().state
-    deepseek_fake.set_balance(7.5)
+    fake.set_balance(7.5)
     result = poll(state=state)
     assert result.windows["balance"].utilization == pytest.approx(25.0)
     assert result.state == {"reference_balance": 10.0, "currency": "USD"}
 
 
-def test_usd_is_preferred_and_other_currencies_go_to_metadata(
-    deepseek_fake: DeepSeekFake, poll
-) -> None:
-    deepseek_fake.set_balances({"CNY": 86.4, "USD": 3.15})
+def test_usd_is_preferred_and_other_currencies_go_to_metadata(fake: DeepSeekFake, poll) -> None:
+    fake.set_balances({"CNY": 86.4, "USD": 3.15})
     window = poll().windows["balance"]
     assert (window.metadata["currency"], window.metadata["total_balance"]) == ("USD", 3.15)
     assert window.metadata["other_balances"] == {"CNY": 86.4}
 
 
-def test_configured_currency_wins(deepseek_fake: DeepSeekFake, poll) -> None:
-    deepseek_fake.set_balances({"USD": 3.15, "CNY": 86.4})
-    result = poll(options={"currency": "cny"})
+def test_configured_currency_wins(fake: DeepSeekFake, poll) -> None:
+    fake.set_balances({"USD": 3.15, "CNY": 86.4})
+    result = poll(currency="cny")
     assert result.windows["balance"].metadata["currency"] == "CNY"
     assert result.windows["balance"].metadata["other_balances"] == {"USD": 3.15}
     assert result.state == {"reference_balance": 86.4, "currency": "CNY"}
 
 
-def test_first_currency_when_usd_is_absent(deepseek_fake: DeepSeekFake, poll) -> None:
-    deepseek_fake.set_balances({"CNY": 50.0, "EUR": 5.0})
+def test_first_currency_when_usd_is_absent(fake: DeepSeekFake, poll) -> None:
+    fake.set_balances({"CNY": 50.0, "EUR": 5.0})
     assert poll().windows["balance"].metadata["currency"] == "CNY"
 
 
-def test_configured_reference_balance(deepseek_fake: DeepSeekFake, poll) -> None:
-    deepseek_fake.set_balance(5.0)
-    result = poll(options={"reference_balance": "20"}, state={"reference_balance": 6.0})
+def test_configured_reference_balance(fake: DeepSeekFake, poll) -> None:
+    fake.set_balance(5.0)
+    result = poll(reference_balance="20", state={"reference_balance": 6.0})
     assert result.windows["balance"].utilization == pytest.approx(75.0)
     assert result.state == {"reference_balance": 20.0, "currency": "USD"}
 
 
-def test_top_up_raises_the_reference(deepseek_fake: DeepSeekFake, poll) -> None:
-    deepseek_fake.set_balance(25.0)
+def test_top_up_raises_the_reference(fake: DeepSeekFake, poll) -> None:
+    fake.set_balance(25.0)
     result = poll(state={"reference_balance": 10.0, "currency": "USD"})
     assert result.windows["balance"].utilization == 0.0
     assert result.state == {"reference_balance": 25.0, "currency": "USD"}
 
 
-def test_reference_stored_for_another_currency_is_ignored(
-    deepseek_fake: DeepSeekFake, poll
-) -> None:
-    deepseek_fake.set_balance(4.0)
+def test_reference_stored_for_another_currency_is_ignored(fake: DeepSeekFake, poll) -> None:
+    fake.set_balance(4.0)
     result = poll(state={"reference_balance": 500.0, "currency": "CNY"})
     assert result.windows["balance"].utilization == 0.0
     assert result.state == {"reference_balance": 4.0, "currency": "USD"}
 
 
-def test_unavailable_account_is_fully_used(deepseek_fake: DeepSeekFake, poll) -> None:
-    deepseek_fake.set_available(False)
+def test_unavailable_account_is_fully_used(fake: DeepSeekFake, poll) -> None:
+    fake.set_available(False)
     window = poll().windows["balance"]
     assert window.utilization == 100.0 and window.metadata["is_available"] is False
 
 
-def test_zero_reference_is_fully_used_when_empty(deepseek_fake: DeepSeekFake, poll) -> None:
-    deepseek_fake.set_balance(0.0)
-    assert poll(options={"reference_balance": 0}).windows["balance"].utilization == 100.0
+def test_zero_reference_is_fully_used_when_empty(fake: DeepSeekFake, poll) -> None:
+    fake.set_balance(0.0)
+    assert poll(reference_balance=0).windows["balance"].utilization == 100.0
 
 
 @pytest.mark.parametrize(
@@ -131,67 +111,50 @@ def test_zero_reference_is_fully_used_when_empty(deepseek_fake: DeepSeekFake, po
         {"error": {"message": "Service overloaded"}},
     ],
 )
-def test_no_readable_balance_is_a_bad_payload(deepseek_fake: DeepSeekFake, poll, body: Any) -> None:
-    deepseek_fake.upstream.script(BALANCE_PATH, json=body)
+def test_no_readable_balance_is_a_bad_payload(fake: DeepSeekFake, poll, body: Any) -> None:
+    fake.upstream.script(BALANCE_PATH, json=body)
     with pytest.raises(BadPayload, match="DeepSeek answered without any readable balance"):
         poll()
 
 
-def test_rejected_key_does_not_leak_the_masked_key(deepseek_fake: DeepSeekFake, poll) -> None:
+def test_rejected_key_does_not_leak_the_masked_key(fake: DeepSeekFake, poll) -> None:
     wrong = "sk-wrong-key-9999wxyz"
     with pytest.raises(AuthFailed) as err:
-        poll(key=wrong)
-    assert deepseek_fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {wrong}"
+        poll(wrong)
+    assert fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {wrong}"
     assert err.value.message == (
         "DeepSeek rejected the credential (HTTP 401); check the key or replace it."
     )
     assert "wxyz" not in str(err.value) and "****" not in str(err.value)
 
 
-def test_hang_past_the_timeout_is_unavailable(
-    make_settings: Callable[..., Settings], http_for
-) -> None:
-    with DeepSeekFake(KEY) as fake:
-        fake.fail("hang", hang_s=5.0)
-        settings = make_settings(deepseek=fake.url).replace(http_timeout_s=0.3)
-        with pytest.raises(UpstreamUnavailable, match="did not answer within 0.3 s"):
-            deepseek.fetch({"key": KEY}, {}, http_for("deepseek", settings), {}, NOW)
+def test_stored_bearer_prefix_is_not_doubled(fake: DeepSeekFake, poll) -> None:
+    poll(f"Bearer {KEY}")
+    assert fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {KEY}"
 
 
-def test_stored_bearer_prefix_is_not_doubled(deepseek_fake: DeepSeekFake, poll) -> None:
-    poll(key=f"Bearer {KEY}")
-    assert deepseek_fake.upstream.last(BALANCE_PATH).headers["authorization"] == f"Bearer {KEY}"
-
-
-def test_reference_survives_a_restart_as_plain_json(
-    deepseek_fake: DeepSeekFake, make_settings: Callable[..., Settings], http_for
-) -> None:
-    first = deepseek.fetch(
-        {"key": KEY}, {}, http_for("deepseek", make_settings(deepseek=deepseek_fake.url)), {}, NOW
-    )
+def test_reference_survives_a_restart_as_plain_json(fake: DeepSeekFake, poll_of) -> None:
+    first = poll_of(fake)()
     stored = json.loads(json.dumps(first.state))  # what Redis keeps between processes
-    deepseek_fake.set_balance(4.0)
-    fresh_http = http_for("deepseek", make_settings(deepseek=deepseek_fake.url))
-    result = deepseek.fetch({"key": KEY}, {}, fresh_http, stored, NOW)
+    fake.set_balance(4.0)
+    result = poll_of(fake)(state=stored)  # a fresh client, as after a restart
     assert result.windows["balance"].utilization == pytest.approx(60.0)
 
 
-def test_after_a_top_up_spending_counts_against_the_new_reference(
-    deepseek_fake: DeepSeekFake, poll
-) -> None:
+def test_after_a_top_up_spending_counts_against_the_new_reference(fake: DeepSeekFake, poll) -> None:
     state = poll().state  # reference 10
-    deepseek_fake.set_balance(5.0)
+    fake.set_balance(5.0)
     state = poll(state=state).state
-    deepseek_fake.set_balance(40.0)  # topped up by 35
+    fake.set_balance(40.0)  # topped up by 35
     topped = poll(state=state)
     assert topped.windows["balance"].utilization == 0.0
     assert topped.state == {"reference_balance": 40.0, "currency": "USD"}
-    deepseek_fake.set_balance(30.0)
+    fake.set_balance(30.0)
     assert poll(state=topped.state).windows["balance"].utilization == pytest.approx(25.0)
 
 
-def test_numbers_lower_case_currency_and_string_flags(deepseek_fake: DeepSeekFake, poll) -> None:
-    deepseek_fake.upstream.script(
+def test_numbers_lower_case_currency_and_string_flags(fake: DeepSeekFake, poll) -> None:
+    fake.upstream.script(
         BALANCE_PATH,
         json={
             "is_available": "false",
@@ -206,23 +169,3 @@ def test_numbers_lower_case_currency_and_string_flags(deepseek_fake: DeepSeekFak
     assert (window.metadata["currency"], window.metadata["total_balance"]) == ("USD", 3.0)
     assert window.metadata["other_balances"] == {"CNY": 86.4}
     assert window.utilization == 100.0 and window.metadata["is_available"] is False
-
-
-@pytest.mark.parametrize("mode", DEEPSEEK_FAILURE_MODES)
-def test_no_failure_mode_leaks_the_key(
-    mode: str,
-    make_settings: Callable[..., Settings],
-    http_for,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    with DeepSeekFake(KEY) as fake:
-        fake.fail(mode, retry_after="45", hang_s=3.0)
-        settings = make_settings(deepseek=fake.url).replace(http_timeout_s=0.3)
-        with pytest.raises(ProviderError) as err:
-            deepseek.fetch({"key": KEY}, {}, http_for("deepseek", settings), {}, NOW)
-    message = err.value.message
-    assert message.startswith("DeepSeek") and message.endswith(".")
-    assert KEY not in message and KEY[-4:] not in message and KEY not in caplog.text
-    if mode == "429":
-        assert isinstance(err.value, RateLimitedUpstream) and err.value.retry_after_s == 45.0

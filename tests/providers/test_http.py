@@ -70,10 +70,10 @@ def test_user_agent_can_be_replaced(fake: FakeUpstream) -> None:
 def test_timeout_maps_to_unavailable_when_upstream_hangs(fake: FakeUpstream) -> None:
     fake.script(PATH, json={"ok": True}, delay_s=2.0)
     started = time.monotonic()
-    with HttpClient("deepseek", fake.url, 0.5) as http, pytest.raises(UpstreamUnavailable) as err:
+    with HttpClient("deepseek", fake.url, 0.3) as http, pytest.raises(UpstreamUnavailable) as err:
         http.get_json(PATH)
-    assert err.value.message == "DeepSeek did not answer within 0.5 s."
-    # Three attempts cut at 0.5 s each plus 0.4 s backoff (~1.9 s); three full hangs would be 6 s.
+    assert err.value.message == "DeepSeek did not answer within 0.3 s."
+    # Three attempts cut at 0.3 s each plus 0.4 s backoff (~1.3 s); three full hangs would be 6 s.
     assert time.monotonic() - started < 4.0
     assert fake.count(PATH) == 3
 

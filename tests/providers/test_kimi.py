@@ -2,53 +2,23 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from quota_sentinel.config import Settings
 from quota_sentinel.providers import kimi
-from quota_sentinel.providers.base import (
-    AuthFailed,
-    BadPayload,
-    ProviderError,
-    RateLimitedUpstream,
-    UpstreamUnavailable,
-    UsageResult,
-)
-from quota_sentinel.providers.http import ClientFactory
+from quota_sentinel.providers.base import AuthFailed, BadPayload
+from tests.providers.support import NOW, ProviderCase
 from tests.upstreams.kimi import USAGES_PATH, KimiFake, limit_row
-from tests.upstreams.provider_fake import FAILURE_MODES
 
 KEY = "sk-kimi-test-0000"
-NOW = 1_778_770_000.0
 # 2026-05-18T15:23:13.716839300Z, as the API writes it (nanoseconds).
 WEEKLY_RESET = "2026-05-18T15:23:13.716839300Z"
 WEEKLY_RESET_S = 1_779_117_793.716839
 
-HttpFor = Callable[[str, Settings], ClientFactory]
-
-
-@pytest.fixture
-def fake() -> Iterator[KimiFake]:
-    """A started Kimi fake accepting KEY."""
-    with KimiFake(KEY) as started:
-        yield started
-
-
-@pytest.fixture
-def poll(
-    fake: KimiFake, make_settings: Callable[..., Settings], http_for: HttpFor
-) -> Callable[..., UsageResult]:
-    """`poll(key=KEY)` runs kimi.fetch once against the fake."""
-    http = http_for("kimi", make_settings(kimi=fake.url))
-
-    def run(key: str = KEY) -> UsageResult:
-        return kimi.fetch({"key": key}, {}, http, {}, NOW)
-
-    return run
+CASE = ProviderCase.keyed(
+    kimi.fetch, KimiFake, KEY, window="weekly", names=("Kimi",), missing="No Kimi API key"
+)
 
 
 def script(fake: KimiFake, body: Any) -> None:
@@ -83,10 +53,9 @@ def test_usage_climbs_between_polls(fake: KimiFake, poll) -> None:
     assert poll().windows["weekly"].utilization == 100.0
 
 
-def test_a_data_wrapper_is_accepted(make_settings: Callable[..., Settings], http_for) -> None:
+def test_a_data_wrapper_is_accepted(poll_of) -> None:
     with KimiFake(KEY, wrap_in_data=True) as fake:
-        http = http_for("kimi", make_settings(kimi=fake.url))
-        result = kimi.fetch({"key": KEY}, {}, http, {}, NOW)
+        result = poll_of(fake)()
     assert set(result.windows) == {"weekly", "5h"}
 
 
@@ -200,51 +169,8 @@ def test_nothing_readable_is_a_bad_payload(fake: KimiFake, poll, body: Any) -> N
 def test_wrong_key_is_auth_failed(fake: KimiFake, poll) -> None:
     wrong = "sk-kimi-wrong-9999"
     with pytest.raises(AuthFailed) as err:
-        poll(key=wrong)
+        poll(wrong)
     assert fake.upstream.last(USAGES_PATH).headers["authorization"] == f"Bearer {wrong}"
     assert err.value.message == (
         "Kimi rejected the credential (HTTP 401); check the key or replace it."
     )
-
-
-EXPECTED: dict[str, type[ProviderError]] = {
-    "401": AuthFailed,
-    "403": AuthFailed,
-    "429": RateLimitedUpstream,
-    "429_no_retry_after": RateLimitedUpstream,
-    "500": UpstreamUnavailable,
-    "502": UpstreamUnavailable,
-    "503": UpstreamUnavailable,
-    "html": BadPayload,
-    "malformed": BadPayload,
-    "empty": BadPayload,
-    "hang": UpstreamUnavailable,
-}
-
-
-@pytest.mark.parametrize("mode", FAILURE_MODES)
-def test_every_failure_mode_is_a_typed_error_without_the_key(
-    mode: str,
-    make_settings: Callable[..., Settings],
-    http_for: HttpFor,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    with KimiFake(KEY) as fake:
-        settings = make_settings(kimi=fake.url).replace(http_timeout_s=0.3)
-        fake.fail(mode, retry_after="120", hang_s=3.0)
-        with pytest.raises(EXPECTED[mode]) as err:
-            kimi.fetch({"key": KEY}, {}, http_for("kimi", settings), {}, NOW)
-        fake.ok()
-        assert "weekly" in kimi.fetch({"key": KEY}, {}, http_for("kimi", settings), {}, NOW).windows
-    message = err.value.message
-    assert message.startswith("Kimi") and message.endswith(".")
-    assert KEY not in message and KEY not in caplog.text
-    if mode == "429":
-        assert err.value.retry_after_s == 120.0
-
-
-def test_missing_key_is_auth_failed_without_a_request(fake: KimiFake, poll) -> None:
-    with pytest.raises(AuthFailed, match="No Kimi API key"):
-        poll(key="")
-    assert fake.calls == 0

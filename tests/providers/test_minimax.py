@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from quota_sentinel.providers.base import (
     UpstreamUnavailable,
     UsageResult,
 )
-from quota_sentinel.providers.http import ClientFactory
+from tests.providers.support import NOW, HttpFor, ProviderCase
 from tests.upstreams.minimax import (
     CODING_PLAN_PATH,
     MINIMAX_FAILURE_MODES,
@@ -29,31 +28,23 @@ from tests.upstreams.minimax import (
 )
 
 KEY = "sk-cp-minimax-test-0000"
-NOW = 1_778_770_000.0
 END_MS = 1_778_779_200_000
 WEEKLY_END_MS = 1_779_062_400_000
 
-HttpFor = Callable[[str, Settings], ClientFactory]
-
-
-@pytest.fixture
-def fake() -> Iterator[MiniMaxFake]:
-    """A started MiniMax fake accepting KEY."""
-    with MiniMaxFake(KEY) as started:
-        yield started
-
-
-@pytest.fixture
-def poll(
-    fake: MiniMaxFake, make_settings: Callable[..., Settings], http_for: HttpFor
-) -> Callable[..., UsageResult]:
-    """`poll(key=KEY, **options)` runs minimax.fetch once against the fake."""
-    http = http_for("minimax", make_settings(minimax=fake.url))
-
-    def run(key: str = KEY, **options: Any) -> UsageResult:
-        return minimax.fetch({"key": key}, options, http, {}, NOW)
-
-    return run
+CASE = ProviderCase.keyed(
+    minimax.fetch,
+    MiniMaxFake,
+    KEY,
+    window="interval",
+    names=("MiniMax",),
+    modes=MINIMAX_FAILURE_MODES,
+    errors={
+        "auth_envelope": AuthFailed,
+        "invalid_key_envelope": AuthFailed,
+        "error_envelope": ProviderError,
+    },
+    missing="No MiniMax API key",
+)
 
 
 def utilizations(result: UsageResult) -> dict[str, float]:
@@ -93,7 +84,7 @@ def test_group_id_is_sent_when_configured(fake: MiniMaxFake, poll) -> None:
 
 
 def test_stored_bearer_prefix_is_not_doubled(fake: MiniMaxFake, poll) -> None:
-    poll(key=f"Bearer {KEY}")
+    poll(f"Bearer {KEY}")
     assert fake.requests[-1].headers["authorization"] == f"Bearer {KEY}"
 
 
@@ -185,13 +176,10 @@ def test_first_minimax_m_lane_is_canonical_without_a_wildcard(fake: MiniMaxFake,
     assert {"abab6_5s_interval", "minimax_m2_7_highspeed_weekly"} <= set(windows)
 
 
-def test_a_placeholder_coding_lane_yields_no_window_but_the_plan(
-    make_settings: Callable[..., Settings], http_for: HttpFor
-) -> None:
+def test_a_placeholder_coding_lane_yields_no_window_but_the_plan(poll_of) -> None:
     with MiniMaxFake(KEY, plan_title="Starter") as fake:
         fake.set_lanes([placeholder("MiniMax-M*"), placeholder("video")])
-        http = http_for("minimax", make_settings(minimax=fake.url))
-        result = minimax.fetch({"key": KEY}, {}, http, {}, NOW)
+        result = poll_of(fake)()
     assert result.windows == {} and result.plan == "Starter"
 
 
@@ -213,12 +201,9 @@ def test_usage_count_can_be_read_as_used(fake: MiniMaxFake, poll) -> None:
     assert window.metadata["used"] == 300 and "remaining" not in window.metadata
 
 
-def test_everything_wrapped_in_data_with_the_plan_title(
-    make_settings: Callable[..., Settings], http_for: HttpFor
-) -> None:
+def test_everything_wrapped_in_data_with_the_plan_title(poll_of) -> None:
     with MiniMaxFake(KEY, wrap_in_data=True, plan_title="Plus · Monthly") as fake:
-        http = http_for("minimax", make_settings(minimax=fake.url))
-        result = minimax.fetch({"key": KEY}, {}, http, {}, NOW)
+        result = poll_of(fake)()
     assert set(result.windows) == {"interval", "weekly"}
     assert result.plan == "Plus · Monthly"
 
@@ -266,7 +251,7 @@ def test_neither_path_present_is_a_provider_error(fake: MiniMaxFake, poll) -> No
 def test_wrong_key_tries_both_paths_and_says_what_to_check(fake: MiniMaxFake, poll) -> None:
     wrong = "sk-cp-wrong-key-9999"
     with pytest.raises(AuthFailed) as err:
-        poll(key=wrong)
+        poll(wrong)
     assert fake.calls == 2
     assert err.value.message.startswith("MiniMax rejected the API key (HTTP 401)")
     assert 'needs region "cn"' in err.value.message
@@ -336,54 +321,3 @@ def test_no_model_remains_is_a_bad_payload(fake: MiniMaxFake, poll, body: Any) -
     with pytest.raises(BadPayload) as err:
         poll()
     assert err.value.message.startswith("MiniMax answered")
-
-
-EXPECTED: dict[str, type[ProviderError]] = {
-    "401": AuthFailed,
-    "403": AuthFailed,
-    "429": RateLimitedUpstream,
-    "429_no_retry_after": RateLimitedUpstream,
-    "500": UpstreamUnavailable,
-    "502": UpstreamUnavailable,
-    "503": UpstreamUnavailable,
-    "html": BadPayload,
-    "malformed": BadPayload,
-    "empty": BadPayload,
-    "hang": UpstreamUnavailable,
-    "auth_envelope": AuthFailed,
-    "invalid_key_envelope": AuthFailed,
-    "error_envelope": ProviderError,
-}
-
-
-@pytest.mark.parametrize("mode", MINIMAX_FAILURE_MODES)
-def test_every_failure_mode_is_a_typed_error_without_the_key(
-    mode: str,
-    make_settings: Callable[..., Settings],
-    http_for: HttpFor,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    with MiniMaxFake(KEY) as fake:
-        settings = make_settings(minimax=fake.url).replace(http_timeout_s=0.3)
-        fake.fail(mode, retry_after="120", hang_s=3.0)
-        with pytest.raises(EXPECTED[mode]) as err:
-            minimax.fetch({"key": KEY}, {}, http_for("minimax", settings), {}, NOW)
-        fake.ok()
-        assert (
-            "interval"
-            in minimax.fetch({"key": KEY}, {}, http_for("minimax", settings), {}, NOW).windows
-        )
-    message = err.value.message
-    assert message.startswith("MiniMax") and message.endswith(".")
-    assert KEY not in message and KEY not in caplog.text
-    if mode == "429":
-        assert err.value.retry_after_s == 120.0
-    if mode == "429_no_retry_after":
-        assert err.value.retry_after_s is None
-
-
-def test_missing_key_is_auth_failed_without_a_request(fake: MiniMaxFake, poll) -> None:
-    with pytest.raises(AuthFailed, match="No MiniMax API key"):
-        poll(key=" ")
-    assert fake.calls == 0

@@ -2,56 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from quota_sentinel.config import Settings
 from quota_sentinel.providers import openrouter
-from quota_sentinel.providers.base import (
-    AuthFailed,
-    BadPayload,
-    ProviderError,
-    RateLimitedUpstream,
-    UpstreamUnavailable,
-    UsageResult,
-)
-from quota_sentinel.providers.http import ClientFactory
+from quota_sentinel.providers.base import AuthFailed, BadPayload
+from tests.providers.support import ProviderCase
 from tests.upstreams.openrouter import KEY_PATH, LEGACY_KEY_PATH, OpenRouterFake
-from tests.upstreams.provider_fake import FAILURE_MODES
 
 KEY = "sk-or-v1-test-0000"
-# Thursday 2026-05-14 14:46:40 UTC.
-NOW = datetime(2026, 5, 14, 14, 46, 40, tzinfo=UTC).timestamp()
 
-HttpFor = Callable[[str, Settings], ClientFactory]
+# The fake: a $50 monthly limit, $37.25 left.
+CASE = ProviderCase.keyed(
+    openrouter.fetch,
+    OpenRouterFake,
+    KEY,
+    window="monthly",
+    names=("OpenRouter",),
+    missing="No OpenRouter API key",
+)
 
 
 def utc(*args: int) -> float:
     return datetime(*args, tzinfo=UTC).timestamp()
-
-
-@pytest.fixture
-def fake() -> Iterator[OpenRouterFake]:
-    """A started OpenRouter fake accepting KEY ($50 monthly limit, $37.25 left)."""
-    with OpenRouterFake(KEY) as started:
-        yield started
-
-
-@pytest.fixture
-def poll(
-    fake: OpenRouterFake, make_settings: Callable[..., Settings], http_for: HttpFor
-) -> Callable[..., UsageResult]:
-    """`poll(key=KEY, now=NOW)` runs openrouter.fetch once against the fake."""
-    http = http_for("openrouter", make_settings(openrouter=fake.url))
-
-    def run(key: str = KEY, now: float = NOW) -> UsageResult:
-        return openrouter.fetch({"key": key}, {}, http, {}, now)
-
-    return run
 
 
 def test_reads_the_monthly_limit(fake: OpenRouterFake, poll) -> None:
@@ -184,51 +159,7 @@ def test_no_readable_limit_is_a_bad_payload(fake: OpenRouterFake, poll, body: An
 def test_wrong_key_is_auth_failed(fake: OpenRouterFake, poll) -> None:
     wrong = "sk-or-v1-wrong-9999"
     with pytest.raises(AuthFailed) as err:
-        poll(key=wrong)
+        poll(wrong)
     assert err.value.message == (
         "OpenRouter rejected the credential (HTTP 401); check the key or replace it."
     )
-
-
-EXPECTED: dict[str, type[ProviderError]] = {
-    "401": AuthFailed,
-    "403": AuthFailed,
-    "429": RateLimitedUpstream,
-    "429_no_retry_after": RateLimitedUpstream,
-    "500": UpstreamUnavailable,
-    "502": UpstreamUnavailable,
-    "503": UpstreamUnavailable,
-    "html": BadPayload,
-    "malformed": BadPayload,
-    "empty": BadPayload,
-    "hang": UpstreamUnavailable,
-}
-
-
-@pytest.mark.parametrize("mode", FAILURE_MODES)
-def test_every_failure_mode_is_a_typed_error_without_the_key(
-    mode: str,
-    make_settings: Callable[..., Settings],
-    http_for: HttpFor,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    with OpenRouterFake(KEY) as fake:
-        settings = make_settings(openrouter=fake.url).replace(http_timeout_s=0.3)
-        http = http_for("openrouter", settings)
-        fake.fail(mode, retry_after="120", hang_s=3.0)
-        with pytest.raises(EXPECTED[mode]) as err:
-            openrouter.fetch({"key": KEY}, {}, http, {}, NOW)
-        fake.ok()
-        assert "monthly" in openrouter.fetch({"key": KEY}, {}, http, {}, NOW).windows
-    message = err.value.message
-    assert message.startswith("OpenRouter") and message.endswith(".")
-    assert KEY not in message and KEY not in caplog.text
-    if mode == "429":
-        assert err.value.retry_after_s == 120.0
-
-
-def test_missing_key_is_auth_failed_without_a_request(fake: OpenRouterFake, poll) -> None:
-    with pytest.raises(AuthFailed, match="No OpenRouter API key"):
-        poll(key="  ")
-    assert fake.calls == 0

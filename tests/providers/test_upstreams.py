@@ -1,71 +1,12 @@
-"""The provider fakes' failure modes as provider modules see them (other tests rely on them)."""
+"""The fakes themselves, which other tests rely on (failure modes: test_every_provider.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import pytest
 import requests
 
-from quota_sentinel.config import Settings
-from quota_sentinel.providers import deepseek, zai
-from quota_sentinel.providers.base import (
-    AuthFailed,
-    BadPayload,
-    ProviderError,
-    RateLimitedUpstream,
-    UpstreamUnavailable,
-)
-from tests.upstreams.deepseek import DEEPSEEK_FAILURE_MODES, DeepSeekFake
-from tests.upstreams.provider_fake import FAILURE_MODES
 from tests.upstreams.server import FakeUpstream, Reply
-from tests.upstreams.zai import ZAI_FAILURE_MODES, ZaiFake
-
-EXPECTED: dict[str, type[ProviderError]] = {
-    "401": AuthFailed,
-    "403": AuthFailed,
-    "429": RateLimitedUpstream,
-    "429_no_retry_after": RateLimitedUpstream,
-    "500": UpstreamUnavailable,
-    "502": UpstreamUnavailable,
-    "503": UpstreamUnavailable,
-    "html": BadPayload,
-    "malformed": BadPayload,
-    "empty": BadPayload,
-    "hang": UpstreamUnavailable,
-    "auth_envelope": AuthFailed,
-    "error_envelope": ProviderError,
-}
-
-
-def test_every_mode_has_an_expectation() -> None:
-    assert set(FAILURE_MODES) | set(ZAI_FAILURE_MODES) | set(DEEPSEEK_FAILURE_MODES) <= set(
-        EXPECTED
-    )
-
-
-@pytest.mark.parametrize("mode", ZAI_FAILURE_MODES)
-def test_zai_fake_failure_modes(
-    mode: str, make_settings: Callable[..., Settings], http_for
-) -> None:
-    with ZaiFake("k") as fake:
-        settings = make_settings(zai=fake.url).replace(http_timeout_s=0.3)
-        fake.fail(mode, hang_s=3.0)
-        with pytest.raises(EXPECTED[mode]):
-            zai.fetch({"key": "k"}, {}, http_for("zai", settings), {}, 0.0)
-        fake.ok()
-        assert "5h" in zai.fetch({"key": "k"}, {}, http_for("zai", settings), {}, 0.0).windows
-
-
-@pytest.mark.parametrize("mode", DEEPSEEK_FAILURE_MODES)
-def test_deepseek_fake_failure_modes(
-    mode: str, make_settings: Callable[..., Settings], http_for
-) -> None:
-    with DeepSeekFake("k") as fake:
-        settings = make_settings(deepseek=fake.url).replace(http_timeout_s=0.3)
-        fake.fail(mode, hang_s=3.0)
-        with pytest.raises(EXPECTED[mode]):
-            deepseek.fetch({"key": "k"}, {}, http_for("deepseek", settings), {}, 0.0)
+from tests.upstreams.zai import QUOTA_PATH, ZaiFake
 
 
 def test_unknown_failure_mode_is_refused() -> None:
@@ -73,15 +14,14 @@ def test_unknown_failure_mode_is_refused() -> None:
         ZaiFake().fail("teapot")
 
 
-def test_zai_fake_accepts_raw_and_bearer_keys(zai_fake: ZaiFake) -> None:
-    for header in ("zai-test-key", "Bearer zai-test-key", ""):
-        answer = requests.get(
-            zai_fake.url + "/api/monitor/usage/quota/limit",
-            headers={"Authorization": header},
-            timeout=2,
-        )
-        assert answer.status_code == 200
-        assert answer.json()["success"] is bool(header)
+def test_zai_fake_accepts_raw_and_bearer_keys() -> None:
+    with ZaiFake("zai-test-key") as zai_fake:
+        for header in ("zai-test-key", "Bearer zai-test-key", ""):
+            answer = requests.get(
+                zai_fake.url + QUOTA_PATH, headers={"Authorization": header}, timeout=2
+            )
+            assert answer.status_code == 200
+            assert answer.json()["success"] is bool(header)
 
 
 def test_scripted_replies_queue_up_and_reset(upstream: FakeUpstream) -> None:

@@ -19,7 +19,7 @@ import json
 import time
 from typing import Any
 
-from tests.upstreams.provider_fake import FAILURE_MODES, ProviderFake
+from tests.upstreams.provider_fake import FAILURE_MODES, HOUR_MS, ProviderFake
 from tests.upstreams.server import FakeUpstream, Reply, Request
 
 QUOTA_PATH = "/data/api.json"
@@ -46,8 +46,6 @@ CODE_REPLIES: dict[str, dict[str, Any]] = {
 }
 # Alibaba-specific failure modes, on top of FAILURE_MODES; both answer HTTP 200.
 ALIBABA_FAILURE_MODES = FAILURE_MODES + tuple(CODE_REPLIES)
-
-_HOUR_MS = 3_600_000
 
 
 def instance(
@@ -81,13 +79,13 @@ def instance(
     counters = {
         "per5HourUsedQuota": used_5h,
         "per5HourTotalQuota": total_5h,
-        "per5HourQuotaNextRefreshTime": reset_5h or now_ms + 3 * _HOUR_MS,
+        "per5HourQuotaNextRefreshTime": reset_5h or now_ms + 3 * HOUR_MS,
         "perWeekUsedQuota": used_week,
         "perWeekTotalQuota": total_week,
-        "perWeekQuotaNextRefreshTime": reset_week or now_ms + 72 * _HOUR_MS,
+        "perWeekQuotaNextRefreshTime": reset_week or now_ms + 72 * HOUR_MS,
         "perBillMonthUsedQuota": used_month,
         "perBillMonthTotalQuota": total_month,
-        "perBillMonthQuotaNextRefreshTime": reset_month or now_ms + 400 * _HOUR_MS,
+        "perBillMonthQuotaNextRefreshTime": reset_month or now_ms + 400 * HOUR_MS,
     }
     return {
         "instanceName": f"Coding Plan {instance_type.capitalize()}",
@@ -188,6 +186,4 @@ class AlibabaFake(ProviderFake):
 
 def alibaba_upstream(key: str = "sk-sp-alibaba-test-0000", **kwargs: Any) -> AlibabaFake:
     """Build and start an AlibabaFake (keywords as in AlibabaFake); the caller stops it."""
-    fake = AlibabaFake(key, **kwargs)
-    fake.start()
-    return fake
+    return AlibabaFake(key, **kwargs).start()

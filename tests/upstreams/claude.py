@@ -25,15 +25,11 @@ gets HTTP 400 `{"error": "invalid_grant"}`.
 
 from __future__ import annotations
 
-import copy
-import json
-import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
-from tests.upstreams.provider_fake import FAILURE_MODES, ProviderFake
+from tests.upstreams.oauth import OAuthFake, bearer_token
+from tests.upstreams.provider_fake import FAILURE_MODES
 from tests.upstreams.server import Reply, Request
 
 USAGE_PATH = "/api/oauth/usage"
@@ -116,7 +112,7 @@ def _limit(
     }
 
 
-class ClaudeFake(ProviderFake):
+class ClaudeFake(OAuthFake):
     """A Claude Max account: usage windows, one valid access token, a rotating refresh token.
 
     Args:
@@ -129,6 +125,10 @@ class ClaudeFake(ProviderFake):
 
     path = USAGE_PATH
     name = "claude"
+    token_path = TOKEN_PATH
+    access_prefix = "sk-ant-oat01-fake-access-"
+    refresh_prefix = "sk-ant-ort01-fake-refresh-"
+    expired_body = EXPIRED_401
 
     def __init__(
         self,
@@ -139,58 +139,22 @@ class ClaudeFake(ProviderFake):
         expires_in_s: int = 28800,
         rotate: bool = True,
     ) -> None:
-        super().__init__()
-        self.upstream.route("POST", TOKEN_PATH, self._token)
-        self._token_lock = threading.Lock()
-        self._valid: set[str] = {access_token}
+        super().__init__(
+            access_token, refresh_token, now=now, expires_in_s=expires_in_s, rotate=rotate
+        )
         self._scope_limited: set[str] = set()
-        self.access_token = access_token
-        self.refresh_token = refresh_token
-        self.expires_in_s = expires_in_s
-        self.rotate = rotate
-        self._issued = 0
-        self._body: Any = usage_body(time.time() if now is None else now)
-
-    # -- test controls -------------------------------------------------------------------------
-
-    def credentials(self, expires_at_ms: int | None = None) -> dict[str, Any]:
-        """The current tokens as the worker passes them to fetch."""
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "expires_at_ms": expires_at_ms,
-        }
-
-    def set_usage(self, body: Any = None, **keys: Any) -> None:
-        """Serve `body` as the usage answer; or change top-level keys of the current one."""
-        with self._lock:
-            if body is not None:
-                self._body = copy.deepcopy(body)
-            for key, value in keys.items():
-                self._body[key] = copy.deepcopy(value)
 
     def add_token(self, access_token: str, *, scope_limited: bool = False) -> None:
         """Accept another access token; `scope_limited` ones get the 403 scope error."""
         with self._lock:
-            self._valid.add(access_token)
+            super().add_token(access_token)
             if scope_limited:
                 self._scope_limited.add(access_token)
 
-    def revoke(self, access_token: str) -> None:
-        """Make an access token expired/unknown: the usage endpoint answers it with 401."""
-        with self._lock:
-            self._valid.discard(access_token)
-
-    @property
-    def token_calls(self) -> int:
-        """Requests received on the token endpoint."""
-        return self.upstream.count(TOKEN_PATH)
-
     # -- usage endpoint ------------------------------------------------------------------------
 
-    def _healthy(self, request: Request) -> Reply:
-        with self._lock:
-            return Reply(json=copy.deepcopy(self._body))
+    def _usage_body(self, now: float) -> Any:
+        return usage_body(now)
 
     def _rejection(self, request: Request) -> Reply | None:
         headers = request.headers
@@ -198,20 +162,12 @@ class ClaudeFake(ProviderFake):
             return Reply(status=400, json=NO_BETA_400)
         if not headers.get("user-agent", "").startswith("claude-code/"):
             return Reply(status=429, json=RATE_LIMITED_429, headers={"retry-after": "0"})
-        value = headers.get("authorization", "")
-        token = value[7:] if value.startswith("Bearer ") else None
         with self._lock:
-            if token not in self._valid:
+            if not self._valid_token(request):
                 return Reply(status=401, json=EXPIRED_401)
-            if token in self._scope_limited:
+            if bearer_token(request) in self._scope_limited:
                 return Reply(status=403, json=SCOPE_403)
         return None
-
-    def _authorized(self, request: Request) -> bool:
-        return self._rejection(request) is None
-
-    def _unauthorized(self, request: Request) -> Reply:
-        return self._rejection(request) or Reply(status=401, json=EXPIRED_401)
 
     def _extra_failure(self, mode: str) -> Reply | None:
         if mode == "scope_403":
@@ -224,48 +180,31 @@ class ClaudeFake(ProviderFake):
 
     # -- token endpoint ------------------------------------------------------------------------
 
-    def _token(self, request: Request) -> Reply:
-        form = form_fields(request)
+    def _refuse_client(self, form: dict[str, str]) -> Reply | None:
         if form.get("grant_type") != "refresh_token":
             return Reply(status=400, json={"error": "unsupported_grant_type"})
         if form.get("client_id") != CLIENT_ID:
             return Reply(status=400, json={"error": "invalid_client"})
-        with self._token_lock, self._lock:
-            if not form.get("refresh_token") or form["refresh_token"] != self.refresh_token:
-                return Reply(
-                    status=400,
-                    json={"error": "invalid_grant", "error_description": "Invalid refresh token"},
-                )
-            self._issued += 1
-            self.access_token = f"sk-ant-oat01-fake-access-{self._issued}"
-            self._valid.add(self.access_token)
-            body: dict[str, Any] = {
-                "token_type": "Bearer",
-                "access_token": self.access_token,
-                "expires_in": self.expires_in_s,
-                "scope": "user:inference user:profile",
-            }
-            if self.rotate:
-                self.refresh_token = f"sk-ant-ort01-fake-refresh-{self._issued}"
-                body["refresh_token"] = self.refresh_token
-        return Reply(json=body)
+        return None
 
-
-def form_fields(request: Request) -> dict[str, str]:
-    """The token request's fields, from a JSON or a form-encoded body ({} when unreadable)."""
-    if "json" in request.headers.get("content-type", ""):
-        try:
-            data = json.loads(request.body)
-        except ValueError:
-            return {}
-        return (
-            {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+    def _spent(self) -> Reply:
+        return Reply(
+            status=400,
+            json={"error": "invalid_grant", "error_description": "Invalid refresh token"},
         )
-    return dict(parse_qsl(request.body.decode(errors="replace")))
+
+    def _grant(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": self.access_token,
+            "expires_in": self.expires_in_s,
+            "scope": "user:inference user:profile",
+        }
+        if self.rotate:
+            body["refresh_token"] = self.refresh_token
+        return body
 
 
 def claude_upstream(**kwargs: Any) -> ClaudeFake:
     """Build and start a ClaudeFake (keyword arguments as in ClaudeFake); the caller stops it."""
-    fake = ClaudeFake(**kwargs)
-    fake.start()
-    return fake
+    return ClaudeFake(**kwargs).start()

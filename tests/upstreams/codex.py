@@ -16,13 +16,9 @@ one: a spent refresh token gets 401 with error code `refresh_token_reused`.
 
 from __future__ import annotations
 
-import copy
-import threading
-import time
 from typing import Any
 
-from tests.upstreams.claude import form_fields
-from tests.upstreams.provider_fake import ProviderFake
+from tests.upstreams.oauth import OAuthFake
 from tests.upstreams.server import Reply, Request
 
 USAGE_PATH = "/backend-api/wham/usage"
@@ -70,7 +66,7 @@ def _window(used: Any, seconds: Any, after: Any, reset_at: Any) -> dict[str, Any
     return window
 
 
-class CodexFake(ProviderFake):
+class CodexFake(OAuthFake):
     """A ChatGPT Plus account with a 5-hour, a weekly and a per-model window.
 
     Args:
@@ -83,6 +79,10 @@ class CodexFake(ProviderFake):
 
     path = USAGE_PATH
     name = "codex"
+    token_path = TOKEN_PATH
+    access_prefix = "codex-fake-access-"
+    refresh_prefix = "codex-fake-refresh-"
+    expired_body = UNAUTHORIZED
 
     def __init__(
         self,
@@ -94,95 +94,46 @@ class CodexFake(ProviderFake):
         now: float | None = None,
         expires_in_s: int | None = 864000,
     ) -> None:
-        super().__init__()
-        self.upstream.route("POST", TOKEN_PATH, self._token)
-        self._token_lock = threading.Lock()
-        self._valid = {access_token}
-        self.access_token = access_token
-        self.refresh_token = refresh_token
+        super().__init__(access_token, refresh_token, now=now, expires_in_s=expires_in_s)
         self.account_id = account_id
         self.require_account = require_account
-        self.expires_in_s = expires_in_s
-        self._issued = 0
-        self._body: Any = usage_body(time.time() if now is None else now)
 
     def credentials(self, expires_at_ms: int | None = None) -> dict[str, Any]:
         """The current tokens as the worker passes them to fetch."""
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "expires_at_ms": expires_at_ms,
-            "account_id": self.account_id,
-        }
+        return {**super().credentials(expires_at_ms), "account_id": self.account_id}
 
-    def set_usage(self, body: Any = None, **keys: Any) -> None:
-        """Serve `body` as the usage answer; or change top-level keys of the current one."""
-        with self._lock:
-            if body is not None:
-                self._body = copy.deepcopy(body)
-            for key, value in keys.items():
-                self._body[key] = copy.deepcopy(value)
-
-    def add_token(self, access_token: str) -> None:
-        """Accept another access token."""
-        with self._lock:
-            self._valid.add(access_token)
-
-    def revoke(self, access_token: str) -> None:
-        """Make an access token expired/unknown (401)."""
-        with self._lock:
-            self._valid.discard(access_token)
-
-    @property
-    def token_calls(self) -> int:
-        """Requests received on the token endpoint."""
-        return self.upstream.count(TOKEN_PATH)
-
-    def _healthy(self, request: Request) -> Reply:
-        with self._lock:
-            return Reply(json=copy.deepcopy(self._body))
+    def _usage_body(self, now: float) -> Any:
+        return usage_body(now)
 
     def _rejection(self, request: Request) -> Reply | None:
-        value = request.headers.get("authorization", "")
-        with self._lock:
-            if not value.startswith("Bearer ") or value[7:] not in self._valid:
-                return Reply(status=401, json=UNAUTHORIZED)
+        if not self._valid_token(request):
+            return Reply(status=401, json=UNAUTHORIZED)
         account = request.headers.get("chatgpt-account-id")
         if self.account_id is not None and account != self.account_id:
             if account is not None or self.require_account:
                 return Reply(status=403, json=WRONG_ACCOUNT)
         return None
 
-    def _authorized(self, request: Request) -> bool:
-        return self._rejection(request) is None
-
-    def _unauthorized(self, request: Request) -> Reply:
-        return self._rejection(request) or Reply(status=401, json=UNAUTHORIZED)
-
-    def _token(self, request: Request) -> Reply:
-        form = form_fields(request)
+    def _refuse_client(self, form: dict[str, str]) -> Reply | None:
         if form.get("grant_type") != "refresh_token" or form.get("client_id") != CLIENT_ID:
             return Reply(status=400, json={"error": {"code": "invalid_request"}})
-        with self._token_lock, self._lock:
-            if form.get("refresh_token") != self.refresh_token:
-                error = {"code": "refresh_token_reused", "message": "Refresh token already used"}
-                return Reply(status=401, json={"error": error})
-            self._issued += 1
-            self.access_token = f"codex-fake-access-{self._issued}"
-            self.refresh_token = f"codex-fake-refresh-{self._issued}"
-            self._valid.add(self.access_token)
-            body: dict[str, Any] = {
-                "access_token": self.access_token,
-                "refresh_token": self.refresh_token,
-                "id_token": f"codex-fake-id-{self._issued}",
-            }
-            if self.expires_in_s is not None:
-                body["expires_in"] = self.expires_in_s
-        return Reply(json=body)
+        return None
+
+    def _spent(self) -> Reply:
+        error = {"code": "refresh_token_reused", "message": "Refresh token already used"}
+        return Reply(status=401, json={"error": error})
+
+    def _grant(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "id_token": f"codex-fake-id-{self._issued}",
+        }
+        if self.expires_in_s is not None:
+            body["expires_in"] = self.expires_in_s
+        return body
 
 
 def codex_upstream(**kwargs: Any) -> CodexFake:
     """Build and start a CodexFake (keyword arguments as in CodexFake); the caller stops it."""
-    fake = CodexFake(**kwargs)
-    fake.start()
-    return fake
+    return CodexFake(**kwargs).start()

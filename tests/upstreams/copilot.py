@@ -220,6 +220,4 @@ class CopilotFake(ProviderFake):
 
 def copilot_upstream(**kwargs: Any) -> CopilotFake:
     """Build and start a CopilotFake (keyword arguments as in CopilotFake); the caller stops it."""
-    fake = CopilotFake(**kwargs)
-    fake.start()
-    return fake
+    return CopilotFake(**kwargs).start()

@@ -101,6 +101,4 @@ class DeepSeekFake(ProviderFake):
 
 def deepseek_upstream(key: str = "sk-deepseek-test-0000abcd", **kwargs: Any) -> DeepSeekFake:
     """Build and start a DeepSeekFake (keywords as in DeepSeekFake); the caller stops it."""
-    fake = DeepSeekFake(key, **kwargs)
-    fake.start()
-    return fake
+    return DeepSeekFake(key, **kwargs).start()

@@ -107,6 +107,4 @@ class KimiFake(ProviderFake):
 
 def kimi_upstream(key: str = "sk-kimi-test-0000", **kwargs: Any) -> KimiFake:
     """Build and start a KimiFake (keywords as in KimiFake); the caller stops it."""
-    fake = KimiFake(key, **kwargs)
-    fake.start()
-    return fake
+    return KimiFake(key, **kwargs).start()

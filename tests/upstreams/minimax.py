@@ -17,7 +17,7 @@ import copy
 import time
 from typing import Any
 
-from tests.upstreams.provider_fake import FAILURE_MODES, ProviderFake
+from tests.upstreams.provider_fake import FAILURE_MODES, HOUR_MS, ProviderFake
 from tests.upstreams.server import Reply, Request
 
 TOKEN_PLAN_PATH = "/v1/token_plan/remains"
@@ -30,8 +30,6 @@ ENVELOPES: dict[str, dict[str, Any]] = {
 }
 # MiniMax-specific failure modes, on top of FAILURE_MODES; all answer HTTP 200.
 MINIMAX_FAILURE_MODES = FAILURE_MODES + tuple(ENVELOPES)
-
-_HOUR_MS = 3_600_000
 
 
 def lane(
@@ -128,7 +126,7 @@ class MiniMaxFake(ProviderFake):
         self.plan_title = plan_title
         self.path_status: dict[str, int | None] = {TOKEN_PLAN_PATH: None, CODING_PLAN_PATH: None}
         self._lanes: list[dict[str, Any]] = [
-            lane(end_ms=now_ms + 2 * _HOUR_MS, weekly_end_ms=now_ms + 80 * _HOUR_MS),
+            lane(end_ms=now_ms + 2 * HOUR_MS, weekly_end_ms=now_ms + 80 * HOUR_MS),
             placeholder("video"),
         ]
 
@@ -185,6 +183,4 @@ class MiniMaxFake(ProviderFake):
 
 def minimax_upstream(key: str = "sk-cp-minimax-test-0000", **kwargs: Any) -> MiniMaxFake:
     """Build and start a MiniMaxFake (keywords as in MiniMaxFake); the caller stops it."""
-    fake = MiniMaxFake(key, **kwargs)
-    fake.start()
-    return fake
+    return MiniMaxFake(key, **kwargs).start()

@@ -88,6 +88,4 @@ class OpenRouterFake(ProviderFake):
 
 def openrouter_upstream(key: str = "sk-or-v1-test-0000", **kwargs: Any) -> OpenRouterFake:
     """Build and start an OpenRouterFake (keywords as in OpenRouterFake); the caller stops it."""
-    fake = OpenRouterFake(key, **kwargs)
-    fake.start()
-    return fake
+    return OpenRouterFake(key, **kwargs).start()

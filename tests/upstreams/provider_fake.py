@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Any
+from typing import Self
 
 from tests.upstreams.server import FakeUpstream, Reply, Request
 
@@ -26,6 +26,9 @@ FAILURE_MODES = (
     "empty",
     "hang",
 )
+
+# Milliseconds in an hour, for the fakes' reset times.
+HOUR_MS = 3_600_000
 
 _HTML = (
     "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
@@ -52,7 +55,7 @@ class ProviderFake:
 
     # -- life cycle ----------------------------------------------------------------------------
 
-    def start(self) -> ProviderFake:
+    def start(self) -> Self:
         """Start serving; returns self."""
         self.upstream.start()
         return self
@@ -61,7 +64,7 @@ class ProviderFake:
         """Stop serving and free the port."""
         self.upstream.stop()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

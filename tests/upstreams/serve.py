@@ -41,11 +41,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.upstreams.deepseek import BALANCE_PATH, DEEPSEEK_FAILURE_MODES, DeepSeekFake
-from tests.upstreams.server import FakeUpstream, Reply, Request, _make_handler
+from tests.upstreams.server import FakeUpstream, Reply, Request
 from tests.upstreams.zai import QUOTA_PATH, ZAI_FAILURE_MODES, ZaiFake
 
 DEFAULT_PORT = 9100
@@ -205,16 +204,7 @@ class DevServer:
 
     def start(self) -> DevServer:
         """Bind the address and serve in a daemon thread; returns self."""
-        upstream = self.upstream
-        server = ThreadingHTTPServer(self.address, _make_handler(upstream))
-        server.daemon_threads = True
-        upstream._stopping.clear()
-        upstream._server = server
-        upstream._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        upstream._thread.name = f"dev-fake-{upstream.port}"
-        upstream._thread.start()
+        self.upstream.serve_on(self.address)
         return self
 
     def stop(self) -> None:

@@ -15,7 +15,9 @@ instead of the handler. Unknown routes answer 404 with a JSON body.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -105,10 +107,14 @@ class FakeUpstream:
 
     def start(self) -> FakeUpstream:
         """Bind a free port and serve in a daemon thread; returns self."""
+        return self.serve_on(("127.0.0.1", 0))
+
+    def serve_on(self, address: tuple[str, int]) -> FakeUpstream:
+        """Bind `address` (host, port; port 0 picks a free one) and serve; returns self."""
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        server = ThreadingHTTPServer(address, _make_handler(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
@@ -123,8 +129,14 @@ class FakeUpstream:
         if self._server is None:
             return
         self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
+        server = self._server
+        # shutdown() waits until serve_forever's select() times out; a connection wakes it now.
+        stopper = threading.Thread(target=server.shutdown, name=f"{self.name}-stop", daemon=True)
+        stopper.start()
+        with contextlib.suppress(OSError):
+            socket.create_connection(server.server_address[:2], timeout=1).close()
+        stopper.join()
+        server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
@@ -248,6 +260,9 @@ class FakeUpstream:
 def _make_handler(fake: FakeUpstream) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle's algorithm on, the body of a
+        # reply on a kept-alive connection waits for the client's delayed ACK (~40 ms).
+        disable_nagle_algorithm = True
         # An idle kept-alive connection frees its thread after this many seconds.
         timeout = 10
 

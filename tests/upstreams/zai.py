@@ -17,7 +17,7 @@ import copy
 import time
 from typing import Any
 
-from tests.upstreams.provider_fake import FAILURE_MODES, ProviderFake
+from tests.upstreams.provider_fake import FAILURE_MODES, HOUR_MS, ProviderFake
 from tests.upstreams.server import Reply, Request
 
 QUOTA_PATH = "/api/monitor/usage/quota/limit"
@@ -31,8 +31,6 @@ ERROR_ENVELOPE = {"code": 500, "msg": "Service busy, please try again later", "s
 
 # Z.ai-specific failure modes, on top of FAILURE_MODES; both answer HTTP 200.
 ZAI_FAILURE_MODES = FAILURE_MODES + ("auth_envelope", "error_envelope")
-
-_HOUR_MS = 3_600_000
 
 
 class ZaiFake(ProviderFake):
@@ -68,9 +66,9 @@ class ZaiFake(ProviderFake):
         self.weekly = 18.0
         self.mcp_used = 137
         self.mcp_total = 1000
-        self.reset_5h_ms: int | None = now_ms + 2 * _HOUR_MS
-        self.reset_weekly_ms: int | None = now_ms + 4 * 24 * _HOUR_MS
-        self.reset_mcp_ms: int | None = now_ms + 20 * 24 * _HOUR_MS
+        self.reset_5h_ms: int | None = now_ms + 2 * HOUR_MS
+        self.reset_weekly_ms: int | None = now_ms + 4 * 24 * HOUR_MS
+        self.reset_mcp_ms: int | None = now_ms + 20 * 24 * HOUR_MS
         self._limits: list[dict[str, Any]] | None = None
 
     def set_usage(
@@ -170,6 +168,4 @@ def _row(kind: str, unit: int, number: int, percent: float, reset_ms: int | None
 
 def zai_upstream(key: str = "zai-test-key", **kwargs: Any) -> ZaiFake:
     """Build and start a ZaiFake (keyword arguments as in ZaiFake); the caller stops it."""
-    fake = ZaiFake(key, **kwargs)
-    fake.start()
-    return fake
+    return ZaiFake(key, **kwargs).start()
