@@ -6,6 +6,7 @@ from quota_sentinel.store.keys import Keys
 from tests.upstreams.claude import ClaudeFake
 from tests.workers.support import fp_of, register_instance
 from workers.polling import poll_account
+from workers.ticking import enqueue_due_polls
 
 
 def _claude_auth(fake: ClaudeFake, expires_at_ms: int) -> dict:
@@ -77,3 +78,36 @@ def test_default_mode_never_refreshes_and_says_what_to_do(claude, client, ctx, c
     snap = ctx.store.snapshots.get(fp)
     assert "fresh token" in snap.error["message"] or "refresh" in snap.error["message"]
     assert _stored(ctx, fp)["refresh_token"] == "sk-ant-ort01-fake-refresh-0"
+
+
+def test_a_fresh_token_in_a_heartbeat_replaces_an_expired_one_and_polls_soon(
+    claude, client, ctx, clock, drain
+):
+    reg = register_instance(
+        client, framework="claude", auth=_claude_auth(claude, int((clock.now - 60) * 1000))
+    )
+    fp = fp_of(ctx, reg, "claude")
+    assert poll_account(fp) == "error:credentials_expired"
+    assert ctx.store.due.due_at(fp) > clock.now + 60  # backed off
+
+    # The user's Claude Code refreshed its token; the switcher/agent sends it with a heartbeat.
+    claude.add_token("sk-ant-oat01-fresh-from-claude-code")
+    fresh = {
+        "claude_credentials": {
+            "accessToken": "sk-ant-oat01-fresh-from-claude-code",
+            "refreshToken": claude.refresh_token,
+            "expiresAt": int((clock.now + 3600) * 1000),
+        }
+    }
+    clock.advance(ctx.settings.min_poll_gap_s + 1)
+    response = client.patch(
+        f"/v1/instances/{reg.instance_id}/heartbeat", json={"auth": fresh}, headers=reg.headers
+    )
+    assert response.status_code == 200 and response.get_json()["refreshed"] == ["claude"]
+    assert fp_of(ctx, reg, "claude") == fp  # same account
+    assert ctx.store.due.due_at(fp) <= clock.now  # polled at the next tick, not after backoff
+
+    assert enqueue_due_polls() == 1 and drain() == 1
+    snap = ctx.store.snapshots.get(fp)
+    assert snap.error is None and "five_hour" in snap.windows
+    assert claude.token_calls == 0  # the server never refreshed it itself
