@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from quota_sentinel.providers.base import (
@@ -32,6 +31,7 @@ from quota_sentinel.providers.base import (
     WindowUsage,
 )
 from quota_sentinel.providers.http import HttpFactory
+from quota_sentinel.providers.oauth import OAuthFlow, poll_with_refresh
 from quota_sentinel.providers.parsing import (
     clamp_pct,
     epoch_s,
@@ -52,7 +52,6 @@ CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"  # Claude Code's public OAuth
 OAUTH_BETA = "oauth-2025-04-20"
 # Without a claude-code/<version> User-Agent the usage endpoint answers 429 indefinitely.
 CLAUDE_CODE_VERSION = "2.1.69"
-REFRESH_MARGIN_S = 300.0
 # Claude's Retry-After is often 0 while the bucket stays closed: wait at least 5 minutes.
 MIN_RATE_LIMIT_WAIT_S = 300.0
 
@@ -111,30 +110,17 @@ def fetch(
     """
     server = str(options.get("refresh", "")).strip().lower() == "server"
     headers = _headers(options)
-    creds = dict(credentials)
-    rotated: dict[str, Any] | None = None
-    if _expires_within(creds, now, REFRESH_MARGIN_S if server else 0.0):
-        if not server or not _text(creds.get("refresh_token")):
-            if _expires_within(creds, now, 0.0):
-                raise CredentialsExpired(_expired_sentence(creds))
-        else:
-            rotated = creds = _refresh(http, creds, headers, now)
-    while True:
-        try:
-            body = _get_usage(http, creds, headers)
-            result = parse_usage(body, now)
-            return replace(result, credentials=rotated) if rotated is not None else result
-        except AuthFailed as exc:
-            status = http_status(exc)
-            if server and rotated is None and status != 403 and _text(creds.get("refresh_token")):
-                rotated = creds = _refresh(http, creds, headers, now)
-                continue
-            error: ProviderError = _rejected(status, server)
-        except ProviderError as exc:
-            error = exc
-        if rotated is not None:
-            error = type(error)(error.message, error.retry_after_s, credentials=rotated)
-        raise error from None
+    flow = OAuthFlow(
+        server_refresh=server,
+        expires_within=_expires_within,
+        expired_sentence=_expired_sentence,
+        refresh=lambda creds: _refresh(http, creds, headers, now),
+        usage=lambda creds: parse_usage(_get_usage(http, creds, headers), now),
+        rejected=lambda exc: _rejected(http_status(exc), server),
+        # A 403 is the scope error: a refreshed token has the same scopes.
+        may_refresh_after=lambda exc: http_status(exc) != 403,
+    )
+    return poll_with_refresh(flow, credentials, now)
 
 
 def parse_usage(body: Any, now: float) -> UsageResult:

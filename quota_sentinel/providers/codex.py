@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from quota_sentinel.providers.base import (
@@ -30,6 +29,7 @@ from quota_sentinel.providers.base import (
     WindowUsage,
 )
 from quota_sentinel.providers.http import HttpFactory
+from quota_sentinel.providers.oauth import OAuthFlow, poll_with_refresh
 from quota_sentinel.providers.parsing import (
     clamp_pct,
     epoch_s,
@@ -48,7 +48,6 @@ USAGE_PATH = "/backend-api/wham/usage"
 TOKEN_PATH = "/oauth/token"
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"  # the Codex CLI's public OAuth client
 SCOPE = "openid profile email"
-REFRESH_MARGIN_S = 300.0
 _AUTH_CLAIM = "https://api.openai.com/auth"
 _SLOTS = (("primary_window", "5h"), ("secondary_window", "weekly"))
 _SEND_FRESH = (
@@ -88,33 +87,23 @@ def fetch(
         ProviderError: any other upstream trouble; after a refresh it carries the new tokens.
     """
     server = str(options.get("refresh", "")).strip().lower() == "server"
-    creds = dict(credentials)
-    rotated: dict[str, Any] | None = None
-    if _expires_within(creds, now, REFRESH_MARGIN_S if server else 0.0):
-        if not server or not first_text(creds, ("refresh_token",)):
-            if _expires_within(creds, now, 0.0):
-                raise CredentialsExpired(_expired_sentence(creds))
-        else:
-            rotated = creds = _refresh(http, creds, now)
-    while True:
-        try:
-            result = parse_usage(_get_usage(http, creds), now)
-            return replace(result, credentials=rotated) if rotated is not None else result
-        except AuthFailed as exc:
-            if server and rotated is None and first_text(creds, ("refresh_token",)):
-                rotated = creds = _refresh(http, creds, now)
-                continue
-            status = http_status(exc)
-            hint = _RELOGIN if server else _SEND_FRESH
-            error: ProviderError = AuthFailed(
-                f"ChatGPT rejected the Codex access token (HTTP {status}): it expired or was "
-                f"revoked, or the account id does not match; {hint}"
-            )
-        except ProviderError as exc:
-            error = exc
-        if rotated is not None:
-            error = type(error)(error.message, error.retry_after_s, credentials=rotated)
-        raise error from None
+    hint = _RELOGIN if server else _SEND_FRESH
+
+    def rejected(exc: AuthFailed) -> AuthFailed:
+        return AuthFailed(
+            f"ChatGPT rejected the Codex access token (HTTP {http_status(exc)}): it expired or "
+            f"was revoked, or the account id does not match; {hint}"
+        )
+
+    flow = OAuthFlow(
+        server_refresh=server,
+        expires_within=_expires_within,
+        expired_sentence=_expired_sentence,
+        refresh=lambda creds: _refresh(http, creds, now),
+        usage=lambda creds: parse_usage(_get_usage(http, creds), now),
+        rejected=rejected,
+    )
+    return poll_with_refresh(flow, credentials, now)
 
 
 def parse_usage(body: Any, now: float) -> UsageResult:
