@@ -17,9 +17,24 @@ from quota_sentinel.config import Settings
 from quota_sentinel.embedded import EmbeddedRedis
 from quota_sentinel.jobs import queue_names
 from quota_sentinel.services.context import Context
+from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY
+from tests.upstreams.claude import ClaudeFake
+from tests.upstreams.deepseek import DeepSeekFake
+from tests.upstreams.zai import ZaiFake
 from workers import runtime
 
 SECRET_KEY = Fernet.generate_key().decode()
+# Fixtures that change `env`: `settings` is built after every one of them a test uses, so a
+# test may list its fixtures in any order.
+ENV_FIXTURES = (
+    "zai",
+    "deepseek",
+    "claude",
+    "zai_cn_fake",
+    "admin",
+    "dev_fake",
+    "short_http_timeout",
+)
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +99,39 @@ def env(redis_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(env: dict[str, str], redis_client: redis.Redis) -> Settings:
+def settings(
+    env: dict[str, str], redis_client: redis.Redis, request: pytest.FixtureRequest
+) -> Settings:
+    """Settings from `env`, built after the env-changing fixtures (ENV_FIXTURES) of the test."""
+    for name in ENV_FIXTURES:
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
     return Settings.from_env(env)
+
+
+@pytest.fixture
+def zai(env: dict[str, str]) -> Iterator[ZaiFake]:
+    """A started Z.ai fake accepting ZAI_TEST_KEY, reached through QUOTA_SENTINEL_ZAI_BASE_URL."""
+    with ZaiFake(ZAI_TEST_KEY) as fake:
+        env["QUOTA_SENTINEL_ZAI_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture
+def deepseek(env: dict[str, str]) -> Iterator[DeepSeekFake]:
+    """A started DeepSeek fake (balance 10 USD) accepting DEEPSEEK_TEST_KEY."""
+    with DeepSeekFake(DEEPSEEK_TEST_KEY) as fake:
+        env["QUOTA_SENTINEL_DEEPSEEK_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture
+def claude(env: dict[str, str]) -> Iterator[ClaudeFake]:
+    """A started Claude fake serving both the usage and the token endpoint."""
+    with ClaudeFake() as fake:
+        env["QUOTA_SENTINEL_CLAUDE_BASE_URL"] = fake.url
+        env["QUOTA_SENTINEL_CLAUDE_OAUTH_BASE_URL"] = fake.url
+        yield fake
 
 
 @pytest.fixture

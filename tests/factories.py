@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+# The keys the provider fakes of tests/conftest.py accept.
+ZAI_TEST_KEY = "zai-test-key"
+DEEPSEEK_TEST_KEY = "sk-deepseek-test-0000abcd"
+
 
 def registration(**overrides: Any) -> dict[str, Any]:
     """A valid POST /v1/instances body (Z.ai key by default)."""
     body: dict[str, Any] = {
         "project_name": "demo",
         "framework": "opencode",
-        "auth": {"opencode_auth": {"zai-coding-plan": {"key": "zai-test-key"}}},
+        "auth": {"opencode_auth": {"zai-coding-plan": {"key": ZAI_TEST_KEY}}},
     }
     body.update(overrides)
     return body

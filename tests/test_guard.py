@@ -10,31 +10,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from quota_sentinel.cli import GuardExit, main
-from tests.api.helpers import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY, poll_now
+from tests.api.helpers import poll_now
 from tests.dashboard.live import serving
-from tests.factories import register
-from tests.upstreams.deepseek import DeepSeekFake, deepseek_upstream
+from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY, register
 from tests.upstreams.server import FakeUpstream, Reply
-from tests.upstreams.zai import ZaiFake, zai_upstream
 
 BOTH = {"opencode_auth": {"zai-coding-plan": {"key": ZAI_TEST_KEY}, "deepseek": DEEPSEEK_TEST_KEY}}
 DEEPSEEK_ONLY = {"opencode_auth": {"deepseek": DEEPSEEK_TEST_KEY}}
-
-
-@pytest.fixture
-def zai(env: dict[str, str]) -> Iterator[ZaiFake]:
-    fake = zai_upstream(ZAI_TEST_KEY)
-    env["QUOTA_SENTINEL_ZAI_BASE_URL"] = fake.url
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def deepseek(env: dict[str, str]) -> Iterator[DeepSeekFake]:
-    fake = deepseek_upstream(DEEPSEEK_TEST_KEY)
-    env["QUOTA_SENTINEL_DEEPSEEK_BASE_URL"] = fake.url
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

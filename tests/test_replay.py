@@ -16,7 +16,6 @@ from quota_sentinel.cli import main
 from quota_sentinel.engine import run_window, summarize
 from tests.engine.trace_loader import TRACES_DIR, load_trace
 from tests.factories import key_header, register
-from tests.upstreams.zai import ZaiFake
 
 ROOT = Path(__file__).resolve().parent.parent
 STEADY = ("linear_burn", "noisy_polls", "irregular_intervals")
@@ -143,13 +142,6 @@ def test_an_empty_trace_says_so():
 
 
 # --- the same samples through the live pipeline --------------------------------------------
-
-
-@pytest.fixture
-def zai(env: dict[str, str]) -> Iterator[ZaiFake]:
-    with ZaiFake("zai-test-key") as fake:
-        env["QUOTA_SENTINEL_ZAI_BASE_URL"] = fake.url
-        yield fake
 
 
 @pytest.fixture

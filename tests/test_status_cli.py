@@ -12,11 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from quota_sentinel.cli import main
-from tests.api.helpers import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY
 from tests.dashboard.live import serving
 from tests.dashboard.scenario import ADMIN_TOKEN, Team, build_team
-from tests.upstreams.deepseek import DeepSeekFake, deepseek_upstream
-from tests.upstreams.zai import ZaiFake, zai_upstream
 
 COLUMNS = "170"
 PLACEHOLDERS = {"zai": "FP-ZAI", "deepseek": "FP-DSK", "refused": "FP-BAD"}
@@ -65,22 +62,6 @@ def _normalised(text: str, team: Team) -> str:
     for name, fp in team.fps.items():
         text = text.replace(fp[:6], PLACEHOLDERS[name])
     return re.sub(r"[ \t]+$", "", text, flags=re.MULTILINE)
-
-
-@pytest.fixture
-def zai(env: dict[str, str]) -> Iterator[ZaiFake]:
-    fake = zai_upstream(ZAI_TEST_KEY)
-    env["QUOTA_SENTINEL_ZAI_BASE_URL"] = fake.url
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def deepseek(env: dict[str, str]) -> Iterator[DeepSeekFake]:
-    fake = deepseek_upstream(DEEPSEEK_TEST_KEY)
-    env["QUOTA_SENTINEL_DEEPSEEK_BASE_URL"] = fake.url
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

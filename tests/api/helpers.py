@@ -4,47 +4,16 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import pytest
 import redis
 
 from tests.factories import key_header
-from tests.upstreams.deepseek import DeepSeekFake, deepseek_upstream
-from tests.upstreams.zai import ZaiFake, zai_upstream
 
 ENVELOPE_KEYS = {"error", "message", "details"}
 # Our own API keys: `qs_` + at least 32 url-safe characters.
 API_KEY_RE = re.compile(r"qs_[A-Za-z0-9_\-]{32,}")
-ZAI_TEST_KEY = "zai-test-key"
-DEEPSEEK_TEST_KEY = "sk-deepseek-test-0000abcd"
-
-
-@pytest.fixture
-def zai_fake(env: dict[str, str]) -> Iterator[ZaiFake]:
-    """A started Z.ai fake accepting ZAI_TEST_KEY, its URL in `env`.
-
-    Request it before `settings`/`ctx`/`app`/`client` in a test's arguments, so the settings
-    are built with the fake's URL.
-    """
-    fake = zai_upstream(ZAI_TEST_KEY)
-    env["QUOTA_SENTINEL_ZAI_BASE_URL"] = fake.url
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def deepseek_fake(env: dict[str, str]) -> Iterator[DeepSeekFake]:
-    """A started DeepSeek fake accepting DEEPSEEK_TEST_KEY, its URL in `env` (order as above)."""
-    fake = deepseek_upstream(DEEPSEEK_TEST_KEY)
-    env["QUOTA_SENTINEL_DEEPSEEK_BASE_URL"] = fake.url
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 def assert_envelope(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

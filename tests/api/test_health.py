@@ -28,7 +28,7 @@ def test_last_poll_age_is_none_before_any_poll(client):
     assert client.get("/v1/health").get_json()["last_poll_age_s"] is None
 
 
-def test_last_poll_age_counts_from_the_drained_poll(zai_fake, client, clock, drain):
+def test_last_poll_age_counts_from_the_drained_poll(zai, client, clock, drain):
     reg = register(client)
     poll_now(client, reg["api_key"], drain)
     clock.advance(42)

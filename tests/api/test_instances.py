@@ -197,7 +197,7 @@ def test_register_stores_provider_config_as_account_options(client, ctx):
     assert ctx.store.accounts.get(fp).options == {"group_id": "g-1", "plan": "max"}
 
 
-def test_register_stores_hard_caps_that_grade_windows_after_a_poll(zai_fake, client, ctx, drain):
+def test_register_stores_hard_caps_that_grade_windows_after_a_poll(zai, client, ctx, drain):
     caps = {"zai_5h": 40.0, "zai_default": 70.0}
     reg = register(client, hard_caps=caps)
     assert ctx.store.instances.get(reg["instance_id"]).hard_caps == caps
@@ -211,7 +211,7 @@ def test_register_stores_hard_caps_that_grade_windows_after_a_poll(zai_fake, cli
     assert windows["weekly"]["cap"] == 70.0
 
 
-def test_register_hard_caps_apply_to_that_instance_only(zai_fake, client, drain):
+def test_register_hard_caps_apply_to_that_instance_only(zai, client, drain):
     strict = register(client, hard_caps={"zai_5h": 40.0})
     plain = register(client)
 

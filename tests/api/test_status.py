@@ -68,15 +68,15 @@ def test_providers_is_empty_when_no_credential_was_recognised(client):
     assert _get(client, "/v1/status", reg)["overall_status"] == "UNKNOWN"
 
 
-def test_provider_detail_shows_windows_after_a_real_poll(zai_fake, client, drain):
-    zai_fake.set_usage(five_hour=37, weekly=12)
+def test_provider_detail_shows_windows_after_a_real_poll(zai, client, drain):
+    zai.set_usage(five_hour=37, weekly=12)
     reg = register(client)
     other = register(client)
 
     queued = poll_now(client, reg["api_key"], drain)
 
     assert queued["queued"] == ["zai"]
-    assert zai_fake.upstream.count() == 1
+    assert zai.upstream.count() == 1
     detail = _get(client, "/v1/providers/zai", reg)
     assert detail["name"] == "zai"
     assert detail["status"] == "GREEN"
@@ -93,7 +93,7 @@ def test_provider_detail_shows_windows_after_a_real_poll(zai_fake, client, drain
     assert detail["plan"] == "pro"
 
 
-def test_status_is_green_after_a_real_poll(zai_fake, client, drain):
+def test_status_is_green_after_a_real_poll(zai, client, drain):
     reg = register(client)
 
     poll_now(client, reg["api_key"], drain)
@@ -107,10 +107,8 @@ def test_status_is_green_after_a_real_poll(zai_fake, client, drain):
     assert providers["zai"]["windows"]["5h"]["utilization"] == pytest.approx(41.0)
 
 
-def test_status_is_red_and_claude_framework_stops_when_usage_is_over_the_cap(
-    zai_fake, client, drain
-):
-    zai_fake.set_usage(five_hour=92)
+def test_status_is_red_and_claude_framework_stops_when_usage_is_over_the_cap(zai, client, drain):
+    zai.set_usage(five_hour=92)
     reg = register(client, framework="claude")
 
     poll_now(client, reg["api_key"], drain)
@@ -121,7 +119,7 @@ def test_status_is_red_and_claude_framework_stops_when_usage_is_over_the_cap(
     assert status["recommendation"] == "STOP"
 
 
-def test_poll_is_debounced_by_the_min_poll_gap(zai_fake, client, clock, drain):
+def test_poll_is_debounced_by_the_min_poll_gap(zai, client, clock, drain):
     reg = register(client)
     poll_now(client, reg["api_key"], drain)
     clock.advance(5)
@@ -130,4 +128,4 @@ def test_poll_is_debounced_by_the_min_poll_gap(zai_fake, client, clock, drain):
 
     assert again["queued"] == []
     assert 0 < again["scheduled_in_s"]["zai"] <= 10
-    assert zai_fake.upstream.count() == 1
+    assert zai.upstream.count() == 1

@@ -91,8 +91,8 @@ def test_team_is_in_the_openapi_document(client):
 
 
 @pytest.fixture
-def team(zai_fake, deepseek_fake, admin, client, clock, drain):
-    return build_team(client, clock, drain, zai_fake, deepseek_fake)
+def team(zai, deepseek, admin, client, clock, drain):
+    return build_team(client, clock, drain, zai, deepseek)
 
 
 @pytest.fixture
@@ -224,11 +224,9 @@ def test_team_drops_instances_that_expired(team, client, clock):
     assert view["instances"] == [] and view["accounts"] == []
 
 
-def test_team_grades_with_default_caps_not_an_instance_hard_cap(
-    zai_fake, admin, client, clock, drain
-):
+def test_team_grades_with_default_caps_not_an_instance_hard_cap(zai, admin, client, clock, drain):
     reg = register(client, hard_caps={"zai_default": 30})
-    zai_fake.set_usage(five_hour=40, reset_5h_ms=int((clock.now + 3600) * 1000))
+    zai.set_usage(five_hour=40, reset_5h_ms=int((clock.now + 3600) * 1000))
     poll_now(client, reg["api_key"], drain)
 
     own = client.get("/v1/providers", headers=key_header(reg["api_key"])).get_json()

@@ -7,12 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.helpers import deepseek_fake, zai_fake
 from tests.dashboard.live import serving
 from tests.dashboard.scenario import ADMIN_TOKEN, ZAI_CN_KEY
 from tests.upstreams.zai import ZaiFake, zai_upstream
-
-__all__ = ["deepseek_fake", "zai_fake"]
 
 
 @pytest.fixture

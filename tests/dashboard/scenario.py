@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.api.helpers import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY, fingerprints
-from tests.factories import key_header, register
+from tests.api.helpers import fingerprints
+from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY, key_header, register
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.zai import ZaiFake
 

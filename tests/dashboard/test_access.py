@@ -169,10 +169,8 @@ def test_page_loads_nothing_from_elsewhere(client):
         static.close()
 
 
-def test_page_embeds_project_names_as_data_not_markup(
-    zai_fake, deepseek_fake, client, clock, drain
-):
-    build_team(client, clock, drain, zai_fake, deepseek_fake)
+def test_page_embeds_project_names_as_data_not_markup(zai, deepseek, client, clock, drain):
+    build_team(client, clock, drain, zai, deepseek)
 
     html = client.get("/").get_data(as_text=True)
 

@@ -57,8 +57,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def team(zai_fake, deepseek_fake, zai_cn_fake, admin, client, clock, drain) -> Team:
-    return build_team(client, clock, drain, zai_fake, deepseek_fake, zai_cn_fake)
+def team(zai, deepseek, zai_cn_fake, admin, client, clock, drain) -> Team:
+    return build_team(client, clock, drain, zai, deepseek, zai_cn_fake)
 
 
 def _card(page: Any, fp: str) -> Any:
@@ -77,7 +77,7 @@ def _sign_in(page: Any, url: str) -> None:
 
 
 def test_dashboard_shows_every_account_and_follows_polls_without_reloading(
-    browser, team, live_url, client, clock, drain, zai_fake
+    browser, team, live_url, client, clock, drain, zai
 ):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
     page = context.new_page()
@@ -101,16 +101,16 @@ def test_dashboard_shows_every_account_and_follows_polls_without_reloading(
     for i, status in enumerate(order):
         assert _colour(cards.nth(i), "borderLeftColor") == LIGHT[status]
 
-    zai = _card(page, team.fps["zai"])
-    five = zai.locator('[data-window="5h"]')
+    card = _card(page, team.fps["zai"])
+    five = card.locator('[data-window="5h"]')
     assert five.get_attribute("data-status") == "RED"
     assert _colour(five.locator(".bar .fill"), "backgroundColor") == LIGHT["RED"]
     assert five.locator(".window-used").inner_text() == "85%"
     assert five.locator(".bar .cap").evaluate("(n) => n.style.left") == "80%"
     assert "at its cap; resets in 3 h" in five.locator(".outlook").inner_text()
     assert five.locator(".spark polyline").count() == 1
-    assert "2 instances: batch-jobs, web-app" in zai.locator(".meta").inner_text()
-    weekly = zai.locator('[data-window="weekly"]')
+    assert "2 instances: batch-jobs, web-app" in card.locator(".meta").inner_text()
+    weekly = card.locator('[data-window="weekly"]')
     assert _colour(weekly.locator(".bar .fill"), "backgroundColor") == LIGHT["GREEN"]
     assert "at reset" in weekly.locator(".numbers").inner_text()
     assert weekly.locator(".bar .projected").count() == 1
@@ -141,7 +141,7 @@ def test_dashboard_shows_every_account_and_follows_polls_without_reloading(
     page.evaluate("window.__sameDocument = true")
     clock.advance(300)
     heartbeat_all(client, team)
-    zai_fake.set_usage(five_hour=4, reset_5h_ms=int((clock.now + 5 * 3600) * 1000))
+    zai.set_usage(five_hour=4, reset_5h_ms=int((clock.now + 5 * 3600) * 1000))
     poll_all(client, team, drain)
     page.wait_for_function(
         f"""() => {{

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from tests.api.helpers import (
-    DEEPSEEK_TEST_KEY,
-    ZAI_TEST_KEY,
-    assert_absent,
-    heartbeat,
-    redis_dump,
-)
-from tests.factories import key_header, registration
+from tests.api.helpers import assert_absent, heartbeat, redis_dump
+from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY, key_header, registration
 
 # The fakes' keys are the planted ones for Z.ai and DeepSeek, so the polls really use them.
 ZAI_KEY = ZAI_TEST_KEY
@@ -39,7 +33,7 @@ PLANTED = [
 
 
 def test_planted_secrets_appear_nowhere(
-    zai_fake, deepseek_fake, client, ctx, clock, drain, redis_client, caplog, capsys
+    zai, deepseek, client, ctx, clock, drain, redis_client, caplog, capsys
 ):
     caplog.set_level(logging.DEBUG)
     bodies: list[str] = []
@@ -73,7 +67,7 @@ def test_planted_secrets_appear_nowhere(
     record(client.get("/v1/status", headers=headers), 200)
 
     clock.advance(60)
-    zai_fake.key = FRESH_ZAI_KEY
+    zai.key = FRESH_ZAI_KEY
     fresh = {
         "opencode_auth": {"zai": FRESH_ZAI_KEY, "github-copilot": {"refresh": FRESH_GITHUB_TOKEN}},
         "claude_credentials": {
@@ -90,9 +84,9 @@ def test_planted_secrets_appear_nowhere(
     record(client.get("/v1/health"), 200)
 
     # The polls really ran with the planted keys, so the check below covers the worker too.
-    assert zai_fake.upstream.count() == 2
-    assert zai_fake.upstream.last().headers["authorization"] == f"Bearer {FRESH_ZAI_KEY}"
-    assert deepseek_fake.upstream.count() == 2
+    assert zai.upstream.count() == 2
+    assert zai.upstream.last().headers["authorization"] == f"Bearer {FRESH_ZAI_KEY}"
+    assert deepseek.upstream.count() == 2
     providers = record(client.get("/v1/providers", headers=headers), 200)
     assert providers["zai"]["status"] == "GREEN"
     assert providers["deepseek"]["error"] is None

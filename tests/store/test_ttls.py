@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from tests.api.helpers import DEEPSEEK_TEST_KEY, heartbeat, poll_now
-from tests.factories import register
+from tests.api.helpers import heartbeat, poll_now
+from tests.factories import DEEPSEEK_TEST_KEY, register
 
 INDEXES = {"insts", "due"}
 
 
 def test_every_key_has_a_ttl_except_the_indexes(
-    zai_fake, deepseek_fake, client, ctx, clock, drain, redis_client
+    zai, deepseek, client, ctx, clock, drain, redis_client
 ):
     reg = register(
         client,
@@ -31,8 +31,8 @@ def test_every_key_has_a_ttl_except_the_indexes(
     assert without_ttl == INDEXES
     kinds = {k[len(prefix) :].split(":")[0] for k in keys}
     assert {"inst", "apikey", "acct", "insts", "due", "lastpoll"} <= kinds
-    assert zai_fake.upstream.count() == 2
-    assert deepseek_fake.upstream.count() == 2
+    assert zai.upstream.count() == 2
+    assert deepseek.upstream.count() == 2
     for fp in ctx.store.instances.get(reg["instance_id"]).accounts.values():
         for key in (ctx.store.keys.account(fp), ctx.store.keys.snapshot(fp)):
             assert redis_client.ttl(key) > 0, key

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from quota_sentinel.services.context import Context
-from tests.factories import key_header, register
+from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY, key_header, register
 
-ZAI_KEY = "zai-test-key"
-DEEPSEEK_KEY = "sk-deepseek-test-0000abcd"
+ZAI_KEY = ZAI_TEST_KEY
+DEEPSEEK_KEY = DEEPSEEK_TEST_KEY
 # Read timeout for the hang tests: short, so a hang costs about 3 × this (urllib3 retries reads).
 SHORT_HTTP_TIMEOUT_S = 0.5
 HOUR_S = 3600
