@@ -12,6 +12,7 @@ from typing import Any
 from quota_sentinel import errors
 from quota_sentinel.config import MIN_POLL_INTERVAL_S
 from quota_sentinel.crypto import hash_api_key, new_api_key
+from quota_sentinel.engine import weight_units
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.credentials import parse_auth
 from quota_sentinel.store.accounts import Account
@@ -66,6 +67,8 @@ def register_instance(
     instance_id = secrets.token_hex(16)
     api_key = new_api_key()
     provider_config = body.get("provider_config") or {}
+    state = body.get("state") or "active"
+    weight = weight_units(state)
     accounts: dict[str, str] = {}
     pipe = ctx.store.pipeline()
     for cred in parsed.credentials:
@@ -73,7 +76,7 @@ def register_instance(
         options = {**cred.options, **provider_config.get(cred.provider, {})}
         account = Account(fp, cred.provider, ctx.vault.encrypt(cred.secret), options)
         ctx.store.accounts.upsert(account, pipe)
-        ctx.store.accounts.subscribe(fp, instance_id, expires, now, pipe)
+        ctx.store.accounts.subscribe(fp, instance_id, weight, expires, now, pipe)
         ctx.store.due.add_new(fp, now, pipe)
         accounts[cred.provider] = fp
     inst = Instance(
@@ -81,7 +84,7 @@ def register_instance(
         project=body["project_name"],
         framework=body.get("framework") or "opencode",
         poll_interval_s=interval,
-        state=body.get("state") or "active",
+        state=state,
         registered_at=now,
         heartbeat_at=now,
         expires_at=expires,
@@ -107,8 +110,7 @@ def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = No
     if not api_key:
         raise errors.Unauthorized("Send your instance's API key in the X-API-Key header.")
     key_hash = hash_api_key(api_key)
-    owner = ctx.store.instances.id_for_key(key_hash)
-    inst = ctx.store.instances.get(owner) if owner else None
+    inst = ctx.store.instances.by_key(key_hash)
     if inst is None:
         raise errors.Unauthorized(
             "This API key is unknown, deregistered or expired; register again with "
@@ -146,8 +148,9 @@ def record_heartbeat(
     refreshed: list[str] = []
     pipe = ctx.store.pipeline()
     ctx.store.instances.touch(renewed, caller.key_hash, pipe)
+    weight = weight_units(renewed.state)
     for fp in inst.accounts.values():
-        ctx.store.accounts.subscribe(fp, inst.id, expires, now, pipe)
+        ctx.store.accounts.subscribe(fp, inst.id, weight, expires, now, pipe)
     for cred in parsed.credentials:
         fp = inst.accounts.get(cred.provider)
         if fp is None:

@@ -14,7 +14,8 @@ from quota_sentinel.engine import (
     effective_cap,
     forecast_window,
     recommend,
-    shares,
+    share_of,
+    weight_units,
     worst_status,
 )
 from quota_sentinel.services.context import Context
@@ -91,7 +92,7 @@ class AccountView:
     provider: str
     fp: str
     snapshot: Snapshot | None
-    subscribers: list[str]
+    subscribers: int
     share: float
     status: Status
     windows: dict[str, dict[str, Any]]
@@ -129,12 +130,12 @@ def _evaluate_account(
     fp: str,
     snap: Snapshot | None,
     samples: list[StoredSample],
-    subscribers: dict[str, str],
+    share: float,
+    subscribers: int,
     now: float,
 ) -> AccountView:
-    share = shares(subscribers).get(inst.id, 0.0) if subscribers else 1.0
     if snap is None:
-        return AccountView(provider, fp, None, sorted(subscribers), share, Status.UNKNOWN, {})
+        return AccountView(provider, fp, None, subscribers, share, Status.UNKNOWN, {})
     fresh = freshness(snap, inst.poll_interval_s, now)
     windows: dict[str, dict[str, Any]] = {}
     for name, last in sorted(snap.windows.items()):
@@ -166,25 +167,36 @@ def _evaluate_account(
             view["metadata"] = last["metadata"]
         windows[name] = view
     status = worst_status(Status(w["status"]) for w in windows.values())
-    return AccountView(provider, fp, snap, sorted(subscribers), share, status, windows, fresh)
+    return AccountView(provider, fp, snap, subscribers, share, status, windows, fresh)
 
 
 def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
-    """Every account of `inst`, graded with the instance's own effective caps."""
+    """Every account of `inst`, graded with the instance's own effective caps.
+
+    One round trip reads everything: per account the caller's weight and the weights' total
+    (kept by the store as subscribers come and go), the snapshot and the recent samples.
+    """
     fps = dict(sorted(inst.accounts.items()))
-    store = ctx.store
-    snaps = store.snapshots.get_many(list(fps.values()))
-    samples = store.snapshots.samples_since(
-        list(fps.values()), oldest_useful_sample(ctx, inst, now)
+    reads = ctx.store.reads.accounts(
+        list(fps.values()), inst.id, now, oldest_useful_sample(ctx, inst, now)
     )
     views = {}
     for provider, fp in fps.items():
-        sub_ids = store.accounts.live_subscribers(fp, now)
-        live = store.instances.get_many(sub_ids)
-        states = {i: live[i].state for i in live}
-        states.setdefault(inst.id, inst.state)
+        read = reads[fp]
+        weight, total, count = read.weight, read.total, read.subscribers
+        if weight is None:  # not (or no longer) a live subscriber: it still counts for itself
+            weight = weight_units(inst.state)
+            total, count = total + weight, count + 1
         views[provider] = _evaluate_account(
-            ctx, inst, provider, fp, snaps.get(fp), samples.get(fp, []), states, now
+            ctx,
+            inst,
+            provider,
+            fp,
+            read.snapshot,
+            read.samples,
+            share_of(weight, total),
+            count,
+            now,
         )
     return views
 
@@ -204,7 +216,7 @@ def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, A
         "allocation": {
             p: {
                 "fingerprint": v.fp,
-                "subscribers": len(v.subscribers),
+                "subscribers": v.subscribers,
                 "share": round(v.share, 4),
                 "effective_caps": {w: d["effective_cap"] for w, d in v.windows.items()},
             }
@@ -233,7 +245,15 @@ def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict
     view = account_views(ctx, inst, now)[name]
     if view.snapshot is None:
         return {"name": name, "status": Status.UNKNOWN.value, "error": NO_DATA}
-    return {"name": name, "fingerprint": view.fp, "subscribers": view.subscribers, **view.to_dict()}
+    subscribers = ctx.store.accounts.live_subscribers(view.fp, now)
+    if inst.id not in subscribers:
+        subscribers.append(inst.id)
+    return {
+        "name": name,
+        "fingerprint": view.fp,
+        "subscribers": sorted(subscribers),
+        **view.to_dict(),
+    }
 
 
 def account_view_at_default_caps(
@@ -266,4 +286,4 @@ def account_view_at_default_caps(
     )
     since = oldest_useful_sample(ctx, whole, now)
     recent = [s for s in samples if s.t >= since]
-    return _evaluate_account(ctx, whole, provider, fp, snap, recent, {}, now)
+    return _evaluate_account(ctx, whole, provider, fp, snap, recent, 1.0, 0, now)
