@@ -15,6 +15,7 @@ from quota_sentinel.crypto import hash_api_key, new_api_key
 from quota_sentinel.engine import weight_units
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.credentials import parse_auth
+from quota_sentinel.services.limits import enforce_rate
 from quota_sentinel.store.accounts import Account
 from quota_sentinel.store.instances import Instance
 
@@ -54,11 +55,13 @@ def register_instance(
     Raises:
         errors.RateLimited: too many registrations from `client` this minute.
     """
-    retry = ctx.store.rate.hit(f"register:{client}", ctx.settings.register_rate_per_min, now)
-    if retry:
-        raise errors.RateLimited(
-            f"Too many registrations from your address; try again in {retry} s.", retry
-        )
+    enforce_rate(
+        ctx,
+        f"register:{client}",
+        ctx.settings.register_rate_per_min,
+        now,
+        "Too many registrations from your address",
+    )
     parsed = parse_auth(body.get("auth"))
     interval = max(
         int(body.get("poll_interval") or ctx.settings.poll_interval_s), MIN_POLL_INTERVAL_S

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from quota_sentinel.engine import (
 )
 from quota_sentinel.services.context import Context
 from quota_sentinel.store.instances import Instance
+from quota_sentinel.store.reads import AccountRead
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 
 NO_DATA = "no data"
@@ -170,42 +172,58 @@ def _evaluate_account(
     return AccountView(provider, fp, snap, subscribers, share, status, windows, fresh)
 
 
+def evaluate_accounts(
+    ctx: Context,
+    inst: Instance,
+    reads: Mapping[str, AccountRead],
+    now: float,
+    memo: dict[tuple, AccountView] | None = None,
+) -> dict[str, AccountView]:
+    """Every account of `inst` graded with the instance's own effective caps, from what was
+    read of them (`reads`: fingerprint → AccountRead; samples from any time on).
+
+    Args:
+        memo: shared across calls (the team view grades many instances), views of instances
+            that see an account alike (same share, poll interval and hard caps) are computed
+            once.
+    """
+    since = oldest_useful_sample(ctx, inst, now)
+    views = {}
+    for provider, fp in sorted(inst.accounts.items()):
+        read = reads.get(fp) or AccountRead(None, 0, 0, None)
+        weight, total, count = read.weight, read.total, read.subscribers
+        if weight is None:  # not (or no longer) a live subscriber: it still counts for itself
+            weight = weight_units(inst.state)
+            total, count = total + weight, count + 1
+        share = share_of(weight, total)
+        caps = tuple(sorted(inst.hard_caps.items()))
+        key = (fp, provider, share, count, inst.poll_interval_s, caps)
+        if memo is not None and key in memo:
+            views[provider] = memo[key]
+            continue
+        samples = [s for s in read.samples if s.t >= since]
+        view = _evaluate_account(ctx, inst, provider, fp, read.snapshot, samples, share, count, now)
+        views[provider] = view
+        if memo is not None:
+            memo[key] = view
+    return views
+
+
 def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
     """Every account of `inst`, graded with the instance's own effective caps.
 
     One round trip reads everything: per account the caller's weight and the weights' total
     (kept by the store as subscribers come and go), the snapshot and the recent samples.
     """
-    fps = dict(sorted(inst.accounts.items()))
-    reads = ctx.store.reads.accounts(
-        list(fps.values()), inst.id, now, oldest_useful_sample(ctx, inst, now)
-    )
-    views = {}
-    for provider, fp in fps.items():
-        read = reads[fp]
-        weight, total, count = read.weight, read.total, read.subscribers
-        if weight is None:  # not (or no longer) a live subscriber: it still counts for itself
-            weight = weight_units(inst.state)
-            total, count = total + weight, count + 1
-        views[provider] = _evaluate_account(
-            ctx,
-            inst,
-            provider,
-            fp,
-            read.snapshot,
-            read.samples,
-            share_of(weight, total),
-            count,
-            now,
-        )
-    return views
+    fps = list(inst.accounts.values())
+    reads = ctx.store.reads.accounts(fps, inst.id, now, oldest_useful_sample(ctx, inst, now))
+    return evaluate_accounts(ctx, inst, reads, now)
 
 
-def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
-    """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
-    views = account_views(ctx, inst, now)
+def instance_status(inst: Instance, views: Mapping[str, AccountView], now: float) -> dict[str, Any]:
+    """The TOKEN_STATUS of `inst` from its graded accounts."""
     advice = recommend(inst.framework, {p: v.status for p, v in views.items()})
-    result = {
+    return {
         "instance_id": inst.id,
         "project": inst.project,
         "framework": inst.framework,
@@ -223,7 +241,11 @@ def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, A
             for p, v in views.items()
         },
     }
-    return result
+
+
+def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+    """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
+    return instance_status(inst, account_views(ctx, inst, now), now)
 
 
 def providers_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:

@@ -184,12 +184,6 @@ class AccountStore:
         """Ids of subscribers whose expiry is ahead of `now`."""
         return self.r.zrangebyscore(self.keys.subscribers(fp), now, "+inf")
 
-    def subscriber_counts(self, fps: list[str], now: float) -> dict[str, int]:
-        p = self.r.pipeline(transaction=False)
-        for fp in fps:
-            p.zcount(self.keys.subscribers(fp), now, "+inf")
-        return dict(zip(fps, p.execute(), strict=True))
-
     def prune_subscribers(self, fp: str, now: float) -> int:
         """Drops expired subscribers and their weights; returns how many live ones remain."""
         keys = [self.keys.subscribers(fp), self.keys.weights(fp)]
