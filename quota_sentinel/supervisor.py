@@ -82,7 +82,7 @@ def gunicorn_argv(host: str, port: int, web_workers: int = WEB_WORKERS) -> list[
         sys.executable,
         "-m",
         "gunicorn",
-        "quota_sentinel.api:create_app()",
+        "quota_sentinel.app:create_app()",
         "--bind",
         bind,
         "--workers",

@@ -4,7 +4,7 @@ Accounts are graded as a whole (the provider's default caps, share 1.0); each in
 carries what that instance itself is told, graded from the snapshots, samples and subscriber
 weights read once for the whole view. Nothing here reads a credential: accounts are found
 through the instances that subscribe to them, never by opening the (encrypted) account hash.
-Words (outlooks, error headlines) are added at the edge: api/schemas/phrasing.py.
+Words (outlooks, error headlines) are added at the edge: web/schemas/phrasing.py.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def outlook(window: dict[str, Any], now: float) -> dict[str, float | None]:
 
     Returns:
         {"runs_out_in_min", "resets_in_min"}: minutes, None when not applicable (no reset
-        known; not rising, or resetting before the cap). The words are api/schemas/phrasing.py's.
+        known; not rising, or resetting before the cap). The words are web/schemas/phrasing.py's.
     """
     resets_at = window.get("resets_at")
     resets_in = (datetime.fromisoformat(resets_at).timestamp() - now) / 60 if resets_at else None

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from quota_sentinel.api.schemas.phrasing import human_duration, outlook_text
 from quota_sentinel.engine.windows import window_length_s
 from quota_sentinel.services.team import SPARKLINE_POINTS, history_span_s, outlook, sparkline
 from quota_sentinel.store.keys import HISTORY_RETENTION_S
 from quota_sentinel.store.snapshots import StoredSample
+from quota_sentinel.web.schemas.phrasing import human_duration, outlook_text
 from tests.api.helpers import API_KEY_RE, assert_absent, assert_envelope, poll_now
 from tests.dashboard.scenario import ADMIN_TOKEN, HOSTILE_PROJECT, ZAI_5H, build_team
 from tests.factories import key_header, register
