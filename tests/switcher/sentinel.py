@@ -66,7 +66,7 @@ class Sentinel:
             try:
                 if requests.get(self.url + "/v1/health", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, reset or timed out: not yet
                 pass
             time.sleep(0.2)
         raise AssertionError("quota-sentinel start did not become healthy")
