@@ -12,6 +12,10 @@ from quota_sentinel.errors import ConfigError
 from quota_sentinel.jobs import SCHEDULER_ENTRY, WORKER_ENTRY, run_entry
 from quota_sentinel.logconfig import configure_logging
 
+_HOST = click.option("--host", help="Bind address [QUOTA_SENTINEL_HOST, default 127.0.0.1].")
+_PORT = click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port [QUOTA_SENTINEL_PORT, 7878]."
+)
 _WEB_WORKERS = click.option(
     "--web-workers",
     type=click.IntRange(1, 64),
@@ -22,8 +26,8 @@ _WEB_WORKERS = click.option(
 
 
 @click.command()
-@click.option("--host", help="Bind address [QUOTA_SENTINEL_HOST, default 127.0.0.1].")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port [QUOTA_SENTINEL_PORT, 7878].")
+@_HOST
+@_PORT
 @_WEB_WORKERS
 def web(host: str | None, port: int | None, web_workers: int) -> None:
     """Serve the API alone with gunicorn, as `start` does (needs REDIS_URL)."""
@@ -35,8 +39,8 @@ def web(host: str | None, port: int | None, web_workers: int) -> None:
 
 
 @click.command()
-@click.option("--host", help="Bind address [QUOTA_SENTINEL_HOST, default 127.0.0.1].")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port [QUOTA_SENTINEL_PORT, 7878].")
+@_HOST
+@_PORT
 @_WEB_WORKERS
 def start(host: str | None, port: int | None, web_workers: int) -> None:
     """Run everything: embedded Redis (unless REDIS_URL), web, worker and scheduler."""
