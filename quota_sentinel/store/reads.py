@@ -6,26 +6,27 @@ from dataclasses import dataclass, field
 
 import redis
 
-from quota_sentinel.store.accounts import PRUNE_LUA, TOTAL_FIELD
 from quota_sentinel.store.keys import Keys
 from quota_sentinel.store.snapshots import Snapshot, StoredSample, parse_samples
+from quota_sentinel.store.weights import FUNCTIONS_LUA
 
 # Per account (KEYS in fours: subscribers, weights, snapshot, samples): prunes expired
 # subscribers (so one that left without a word stops counting at once), then reads the caller's
-# weight, the weights' total, the live subscriber count, the snapshot and the samples since
-# ARGV[3]. ARGV: now, the caller's id, since. Cost: O(log N) per account, N subscribers.
+# weight (false when it is no live subscriber), the weights' total, the live subscriber count,
+# the snapshot and the samples since ARGV[3]. ARGV: now, the caller's id, since.
+# Cost: O(log N) per account, N subscribers.
 _READ = (
-    PRUNE_LUA
+    FUNCTIONS_LUA
     + """
 local out = {}
 for i = 1, #KEYS, 4 do
-  prune(KEYS[i], KEYS[i + 1], ARGV[1])
-  local w = redis.call('HMGET', KEYS[i + 1], ARGV[2], '"""
-    + TOTAL_FIELD
-    + """')
+  local subs, weights = KEYS[i], KEYS[i + 1]
+  prune(subs, weights, ARGV[1])
+  local w = false
+  if redis.call('ZSCORE', subs, ARGV[2]) then w = weight_of(weights, ARGV[2]) end
   out[#out + 1] = {
-    w[1], w[2], redis.call('ZCARD', KEYS[i]), redis.call('GET', KEYS[i + 2]),
-    redis.call('ZRANGEBYSCORE', KEYS[i + 3], ARGV[3], '+inf')
+    w, redis.call('HGET', weights, TOTAL), redis.call('ZCARD', subs),
+    redis.call('GET', KEYS[i + 2]), redis.call('ZRANGEBYSCORE', KEYS[i + 3], ARGV[3], '+inf')
   }
 end
 return out
