@@ -8,80 +8,29 @@ from typing import Any
 
 from quota_sentinel import errors
 from quota_sentinel.engine import (
-    Sample,
+    Freshness,
     Status,
     cap_for,
     effective_cap,
-    forecast_window,
+    grade,
     recommend,
     shares,
     worst_status,
 )
 from quota_sentinel.services.context import Context
+from quota_sentinel.services.forecast import freshness_of, trend_of
 from quota_sentinel.store.instances import Instance
-from quota_sentinel.store.snapshots import Snapshot, StoredSample
+from quota_sentinel.store.snapshots import Snapshot
 
+# A provider never polled yet: the human text (as the original README shows it) and the code
+# that programs compare.
 NO_DATA = "no data"
-
-# The last good data keeps grading a window for this many poll intervals (at least
-# TRUST_MIN_S) after it was read, marked stale: one failed poll must not turn a RED provider
-# into "no data, proceed". Older data grades UNKNOWN.
-TRUST_INTERVALS = 3
-TRUST_MIN_S = 900
+NEVER_POLLED = "never_polled"
 
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds → ISO-8601 UTC text (None stays None)."""
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
-
-
-def horizon_min(ctx: Context, inst: Instance) -> float:
-    """The velocity look-back: the configured horizon, widened so that it spans at least
-    2.5 poll intervals (a slow-polling instance would otherwise never have two samples)."""
-    return max(ctx.settings.velocity_horizon_min, 2.5 * inst.poll_interval_s / 60)
-
-
-def trust_s(poll_interval_s: int) -> float:
-    """How long after it was read the last good data still grades a window (seconds)."""
-    return max(TRUST_INTERVALS * poll_interval_s, TRUST_MIN_S)
-
-
-def oldest_useful_sample(ctx: Context, inst: Instance, now: float) -> float:
-    """The oldest sample time a view at `now` can use: the velocity horizon before the oldest
-    moment stale data may still be graded at."""
-    return now - trust_s(inst.poll_interval_s) - horizon_min(ctx, inst) * 60
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How far the last good data of an account can be trusted at `now`.
-
-    Args:
-        age_s: seconds since the last good data was read (None: never).
-        stale: the numbers are not from a recent successful poll (the last poll failed, or
-            none succeeded for over two intervals).
-        usable: still recent enough to grade (within TRUST_INTERVALS intervals).
-        error: what went wrong, as a sentence, or None.
-        error_code: machine code of the error, or None.
-    """
-
-    age_s: float | None
-    stale: bool
-    usable: bool
-    error: str | None
-    error_code: str | None
-
-
-def freshness(snap: Snapshot, poll_interval_s: int, now: float) -> Freshness:
-    age = now - snap.ok_at if snap.ok_at is not None else None
-    overdue = age is not None and age > 2 * poll_interval_s + 60
-    error = snap.error["message"] if snap.error else None
-    code = snap.error["code"] if snap.error else None
-    if error is None and overdue:
-        error = f"No successful poll for {age / 60:.0f} min; check that a worker is running."
-        code = "no_recent_poll"
-    usable = age is not None and age <= trust_s(poll_interval_s)
-    return Freshness(age, snap.error is not None or overdue, usable, error, code)
 
 
 @dataclass(frozen=True)
@@ -99,7 +48,13 @@ class AccountView:
 
     def to_dict(self) -> dict[str, Any]:
         if self.snapshot is None or self.fresh is None:
-            return {"status": Status.UNKNOWN.value, "error": NO_DATA, "stale": False, "windows": {}}
+            return {
+                "status": Status.UNKNOWN.value,
+                "error": NO_DATA,
+                "error_code": NEVER_POLLED,
+                "stale": False,
+                "windows": {},
+            }
         snap, fresh = self.snapshot, self.fresh
         return {
             "status": self.status.value,
@@ -114,46 +69,30 @@ class AccountView:
         }
 
 
-def _window_samples(samples: list[StoredSample], window: str) -> list[Sample]:
-    return [
-        Sample(t=s.t, utilization=s.windows[window][0], resets_at=s.windows[window][1])
-        for s in samples
-        if window in s.windows
-    ]
-
-
 def _evaluate_account(
     ctx: Context,
     inst: Instance,
     provider: str,
     fp: str,
     snap: Snapshot | None,
-    samples: list[StoredSample],
     subscribers: dict[str, str],
     now: float,
 ) -> AccountView:
+    """Grade each stored window trend of one account against the instance's effective cap."""
     share = shares(subscribers).get(inst.id, 0.0) if subscribers else 1.0
     if snap is None:
         return AccountView(provider, fp, None, sorted(subscribers), share, Status.UNKNOWN, {})
-    fresh = freshness(snap, inst.poll_interval_s, now)
+    fresh = freshness_of(snap, inst.poll_interval_s, now)
     windows: dict[str, dict[str, Any]] = {}
     for name, last in sorted(snap.windows.items()):
-        series = _window_samples(samples, name)
-        if not series or series[-1].t < (snap.ok_at or 0):
-            series.append(
-                Sample(snap.ok_at or snap.polled_at, last["utilization"], last.get("resets_at"))
-            )
         cap = cap_for(provider, name, inst.hard_caps)
         eff = effective_cap(cap, share, ctx.settings.overcommit)
-        forecast = forecast_window(
-            series,
+        forecast = grade(
+            trend_of(snap, name),
             cap=eff,
-            # Stale but usable data is graded as of the last good poll: within a window usage
-            # only grows, so the status then is the least the status can be now.
-            now=snap.ok_at if fresh.stale and fresh.usable else now,
+            now=now,
             safety_margin_min=ctx.settings.safety_margin_min,
-            horizon_min=horizon_min(ctx, inst),
-            stale=not fresh.usable,
+            fresh=fresh,
         )
         view = forecast.to_dict()
         view.update(
@@ -174,18 +113,13 @@ def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, Account
     fps = dict(sorted(inst.accounts.items()))
     store = ctx.store
     snaps = store.snapshots.get_many(list(fps.values()))
-    samples = store.snapshots.samples_since(
-        list(fps.values()), oldest_useful_sample(ctx, inst, now)
-    )
     views = {}
     for provider, fp in fps.items():
         sub_ids = store.accounts.live_subscribers(fp, now)
         live = store.instances.get_many(sub_ids)
         states = {i: live[i].state for i in live}
         states.setdefault(inst.id, inst.state)
-        views[provider] = _evaluate_account(
-            ctx, inst, provider, fp, snaps.get(fp), samples.get(fp, []), states, now
-        )
+        views[provider] = _evaluate_account(ctx, inst, provider, fp, snaps.get(fp), states, now)
     return views
 
 
@@ -232,7 +166,12 @@ def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict
         )
     view = account_views(ctx, inst, now)[name]
     if view.snapshot is None:
-        return {"name": name, "status": Status.UNKNOWN.value, "error": NO_DATA}
+        return {
+            "name": name,
+            "status": Status.UNKNOWN.value,
+            "error": NO_DATA,
+            "error_code": NEVER_POLLED,
+        }
     return {"name": name, "fingerprint": view.fp, "subscribers": view.subscribers, **view.to_dict()}
 
 
@@ -241,7 +180,6 @@ def account_view_at_default_caps(
     provider: str,
     fp: str,
     snap: Snapshot | None,
-    samples: list[StoredSample],
     poll_interval_s: int,
     now: float,
 ) -> AccountView:
@@ -250,9 +188,8 @@ def account_view_at_default_caps(
     computed exactly as an instance's own view of the account.
 
     Args:
-        samples: the account's stored samples over any span; only those inside the velocity
-            horizon are used, the same ones `account_views` reads.
-        poll_interval_s: the account's poll interval (its fastest subscriber's), seconds.
+        poll_interval_s: the account's poll interval (its fastest subscriber's), seconds; used
+            only when the snapshot does not record the one its poll used.
     """
     whole = Instance(
         id="",
@@ -264,6 +201,4 @@ def account_view_at_default_caps(
         heartbeat_at=now,
         expires_at=now,
     )
-    since = oldest_useful_sample(ctx, whole, now)
-    recent = [s for s in samples if s.t >= since]
-    return _evaluate_account(ctx, whole, provider, fp, snap, recent, {}, now)
+    return _evaluate_account(ctx, whole, provider, fp, snap, {}, now)

@@ -16,6 +16,7 @@ from quota_sentinel import errors
 from quota_sentinel.engine import Status
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.status import (
+    NEVER_POLLED,
     AccountView,
     account_view_at_default_caps,
     iso,
@@ -85,9 +86,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
     rows = []
     for fp in fps:
         provider, interval, projects = accounts[fp]
-        view = account_view_at_default_caps(
-            ctx, provider, fp, snaps.get(fp), recent.get(fp, []), interval, now
-        )
+        view = account_view_at_default_caps(ctx, provider, fp, snaps.get(fp), interval, now)
         line = _merge(history.get(fp, []), recent.get(fp, []))
         rows.append(_account_row(view, line, counts.get(fp, 0), projects, interval, now))
     rows.sort(key=lambda a: (_rank(a), a["provider"], a["label"]))
@@ -202,6 +201,9 @@ def outlook(window: dict[str, Any], now: float) -> dict[str, Any]:
         text = "no data yet"
     elif used >= window["effective_cap"]:
         text = "at its cap" + (f"; resets {reset_text}" if reset_text else "")
+    elif left is not None and window.get("outlook_code") == "ahead_of_pace":
+        early = f", {human_duration(resets_in - left)} before the reset" if reset_text else ""
+        text = f"ahead of pace: runs out in ~{human_duration(left)}{early}"
     elif left is not None:
         text = f"runs out in ~{human_duration(left)}"
     elif reset_text:
@@ -254,7 +256,7 @@ def _account_row(
 
 def _rank(row: dict[str, Any]) -> int:
     status = Status(row["status"])
-    if status == Status.UNKNOWN and row.get("error") and row.get("error") != "no data":
+    if status == Status.UNKNOWN and row.get("error") and row.get("error_code") != NEVER_POLLED:
         return 2
     return _RANK[status]
 
