@@ -15,7 +15,14 @@ always an argument (epoch seconds). Utilization is percent used (0–100), veloc
 per hour.
 """
 
-from .allocation import STATE_WEIGHTS, effective_cap, shares
+from .allocation import (
+    STATE_WEIGHTS,
+    WEIGHT_UNITS,
+    effective_cap,
+    share_of,
+    shares,
+    weight_units,
+)
 from .backtest import Summary, TracePoint, run_window, summarize
 from .caps import DEFAULT_HARD_CAPS, FALLBACK_CAP, cap_for
 from .freshness import FRESH, TRUST_INTERVALS, TRUST_MIN_S, Freshness, freshness, trust_s
@@ -54,6 +61,7 @@ __all__ = [
     "trust_s",
     "MAX_LOOKAHEAD_MIN",
     "STATE_WEIGHTS",
+    "WEIGHT_UNITS",
     "YELLOW_MARGIN_FACTOR",
     "Advice",
     "Recommendation",
@@ -71,7 +79,9 @@ __all__ = [
     "recommend",
     "run_window",
     "sample_gap_min",
+    "share_of",
     "shares",
+    "weight_units",
     "summarize",
     "velocity_pct_per_hour",
     "window_status",

@@ -173,7 +173,9 @@ class SnapshotStore:
         p = self.r.pipeline(transaction=False)
         for fp in fps:
             p.zrangebyscore(key(fp), since, "+inf")
-        out: dict[str, list[StoredSample]] = {}
-        for fp, members in zip(fps, p.execute(), strict=True):
-            out[fp] = [StoredSample.from_json(m) for m in members]
-        return out
+        return {fp: parse_samples(m) for fp, m in zip(fps, p.execute(), strict=True)}
+
+
+def parse_samples(members: list[str]) -> list[StoredSample]:
+    """Stored sample members (JSON text) → StoredSample values, in the same order."""
+    return [StoredSample.from_json(m) for m in members]
