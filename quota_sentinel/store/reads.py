@@ -61,11 +61,7 @@ class Reads:
         if not fps:
             return {}
         k = self.keys
-        keys = [
-            key
-            for fp in fps
-            for key in (k.subscribers(fp), k.weights(fp), k.snapshot(fp))
-        ]
+        keys = [key for fp in fps for key in (k.subscribers(fp), k.weights(fp), k.snapshot(fp))]
         replies = self._read(keys=keys, args=[repr(now), instance_id])
         out = {}
         for fp, (weight, total, count, snap) in zip(fps, replies, strict=True):
