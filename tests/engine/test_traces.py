@@ -86,32 +86,24 @@ def test_trace_is_well_formed(name):
     assert all(s.resets_at is None or s.resets_at >= s.t for s in trace.samples)
 
 
-@pytest.mark.parametrize("name", STEADY)
-def test_steady_burn_turns_red_at_least_a_margin_before_the_cap(name, replays):
+# The legacy `bursts` trace climbs from 36 % (not idle) and meets the cap 27.5 min into its
+# second burst, so no forecast can give it 25 minutes; it holds the 10 it had before.
+LEADS = [
+    *((name, STEADY_LEAD_MIN) for name in STEADY),
+    *((name, BURST_LEAD_MIN) for name in BURSTS_FROM_IDLE),
+    ("bursts", 10.0),
+]
+
+
+@pytest.mark.parametrize(("name", "minimum"), LEADS)
+def test_red_comes_early_enough_before_the_cap(name, minimum, replays):
     summary = replays[name].summary
 
     assert summary.cap_reached_at is not None
     assert summary.red_lead_min is not None
-    assert summary.red_lead_min >= STEADY_LEAD_MIN
+    assert summary.red_lead_min >= minimum
     assert summary.yellow_lead_min is not None
     assert summary.yellow_lead_min >= summary.red_lead_min
-
-
-def test_bursts_turn_red_before_the_cap(replays):
-    summary = replays["bursts"].summary
-
-    assert summary.cap_reached_at is not None
-    assert summary.red_lead_min is not None
-    assert summary.red_lead_min > 0.0
-
-
-@pytest.mark.parametrize("name", BURSTS_FROM_IDLE)
-def test_a_burst_from_idle_turns_red_early_enough(name, replays):
-    summary = replays[name].summary
-
-    assert summary.cap_reached_at is not None
-    assert summary.red_lead_min is not None
-    assert summary.red_lead_min >= BURST_LEAD_MIN
 
 
 @pytest.mark.parametrize("name", NEVER_AT_CAP)

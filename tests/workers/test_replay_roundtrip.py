@@ -4,27 +4,15 @@ status the server told at every poll, failed polls and slow pollers included."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
-from werkzeug.serving import make_server
 
 from quota_sentinel.cli import main
+from tests.test_replay import live_url  # noqa: F401 (the app over real HTTP, a fixture)
 from tests.workers.support import heartbeat, ms, providers_view, register_instance
 
 HOUR_S = 3600
-
-
-@pytest.fixture
-def live_url(app) -> Iterator[str]:
-    """The app over real HTTP on loopback, for the CLI's export."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def _levels(count: int, interval: int) -> list[int]:
@@ -35,7 +23,12 @@ def _levels(count: int, interval: int) -> list[int]:
 
 @pytest.mark.parametrize("interval", [300, 1800], ids=["5-min poller", "30-min poller"])
 def test_replay_of_an_exported_history_tells_the_status_the_server_told(
-    interval, zai, client, clock, drain, live_url
+    interval,
+    zai,
+    client,
+    clock,
+    drain,
+    live_url,  # noqa: F811 (the imported fixture)
 ):
     reg = register_instance(client, poll_interval=interval)
     reset = clock.now + 5 * HOUR_S if interval == 300 else clock.now + 40 * HOUR_S
