@@ -6,11 +6,11 @@ import click
 
 from quota_sentinel import __version__
 from quota_sentinel.cli.backtest import export_samples, replay
-from quota_sentinel.cli.client import GuardExit, guard, health, status
+from quota_sentinel.cli.client import guard, health, status
 from quota_sentinel.cli.server import scheduler, start, worker
 from quota_sentinel.switcher.command import switch
 
-__all__ = ["GuardExit", "main"]
+__all__ = ["main"]
 
 
 @click.group()

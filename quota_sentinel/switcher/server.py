@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from quota_sentinel.switcher.client import Client
-from quota_sentinel.switcher.errors import SwitcherError, Unreachable
+from quota_sentinel.client import Client, Unreachable
+from quota_sentinel.switcher.errors import SwitcherError
 
 START_WAIT_S = 60.0
 PID_FILE = "server.pid"

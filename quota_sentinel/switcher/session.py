@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from quota_sentinel.client import Client, Expired
 from quota_sentinel.switcher import health
-from quota_sentinel.switcher.client import Client, Expired
 from quota_sentinel.switcher.credentials import Found
 
 FIRST_DATA_WAIT_S = 30.0
