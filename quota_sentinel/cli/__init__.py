@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from quota_sentinel import __version__
+from quota_sentinel.cli import agents
 from quota_sentinel.cli.backtest import export_samples, replay
 from quota_sentinel.cli.client import guard, health, status
 from quota_sentinel.cli.server import scheduler, start, worker
@@ -21,3 +22,4 @@ def main() -> None:
 
 for command in (start, worker, scheduler, health, status, guard, switch, replay, export_samples):
     main.add_command(command)
+agents.register(main)

@@ -159,7 +159,8 @@ def _from_auth_json(
     return chosen
 
 
-def _claude_code(env: Mapping[str, str], warnings: list[str]) -> dict[str, Any] | None:
+def claude_code(env: Mapping[str, str], warnings: list[str]) -> dict[str, Any] | None:
+    """Claude Code's own OAuth tokens ({accessToken, refreshToken, expiresAt}), or None."""
     data = _read_json(claude_credentials_file(env), warnings)
     oauth = data.get("claudeAiOauth") if isinstance(data, dict) else None
     if not isinstance(oauth, dict):
@@ -191,7 +192,7 @@ def collect(models: Iterable[str], config: Any, config_dir: Path, env: Mapping[s
     if chosen:
         auth["opencode_auth"] = {key: entry for key, entry in chosen.values()}
     if "claude" in needed and "claude" not in chosen:
-        claude = _claude_code(env, warnings)
+        claude = claude_code(env, warnings)
         if claude:
             auth["claude_credentials"] = claude
             sources.append(str(claude_credentials_file(env)))

@@ -171,6 +171,7 @@ class Runner:
             session.sources,
             tuple(waiting),
             healths,
+            session.advice() if self.o.as_json else None,
         )
         self._show(outcome, ctx)
         return outcome

@@ -117,6 +117,12 @@ class Session:
             time.sleep(0.25)
             body = self.client.providers(self.key)
 
+    def advice(self) -> dict[str, Any]:
+        """What the server tells this (opencode) instance: {recommendation, message}."""
+        assert self.key is not None
+        body = self.client.status(self.key)
+        return {"recommendation": body.get("recommendation"), "message": body.get("message")}
+
     def close(self) -> None:
         """Deregisters (an instance the server already forgot is fine)."""
         if self.key is not None and self.instance_id is not None:
