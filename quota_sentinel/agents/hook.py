@@ -19,7 +19,7 @@ from quota_sentinel.agents.link import Link
 from quota_sentinel.client import DEFAULT_URL
 
 # Seconds a hook may spend talking to the sentinel before it answers from the cache.
-HOOK_BUDGET_S = 0.8
+HOOK_BUDGET_S = 0.5
 
 
 @click.group()

@@ -161,7 +161,7 @@ def test_a_sentinel_that_is_down_is_answered_from_the_cache_and_never_blocks(tmp
     finally:
         assert own.stop() == 0, own.log.read_text()
         shutil.rmtree(own.log.parent, ignore_errors=True)
-    budget = {"QUOTA_SENTINEL_HOOK_TIMEOUT": "0.8"}  # the installed default
+    budget = {"QUOTA_SENTINEL_HOOK_TIMEOUT": "0.5"}  # the installed default
 
     started = project.run("SessionStart", {"source": "resume"}, **budget)
     assert started.code == 0

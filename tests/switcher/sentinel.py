@@ -64,9 +64,9 @@ class Sentinel:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
             try:
-                if requests.get(self.url + "/v1/health", timeout=1).status_code == 200:
+                if requests.get(self.url + "/v1/health", timeout=5).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, reset or slow: not yet
                 pass
             time.sleep(0.2)
         raise AssertionError("quota-sentinel start did not become healthy")
