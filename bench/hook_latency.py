@@ -24,11 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.agents.support import make_claude_project  # noqa: E402
 from tests.upstreams.claude import ClaudeFake  # noqa: E402
+from tests.waiting import http_ok, wait_until  # noqa: E402
 
 
 def _free_port() -> int:
@@ -78,14 +77,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if requests.get(url + "/v1/health", timeout=5).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                time.sleep(0.2)
+            wait_until(lambda: http_ok(url + "/v1/health"), timeout=60, what="the server")
             project = make_claude_project(work, fake.access_token, url)
             subprocess.run(
                 [

@@ -142,15 +142,3 @@ def make_claude_project(tmp_path: Path, access_token: str, url: str) -> ClaudePr
         QUOTA_SENTINEL_HOOK_TIMEOUT="30",
     )
     return ClaudeProject(project, home, env)
-
-
-def wait_for(check, what: str, deadline_s: float = 120.0, pause_s: float = 0.5):
-    """Calls `check` until it returns something truthy; fails after `deadline_s` seconds."""
-    deadline = time.monotonic() + deadline_s
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(pause_s)
-    raise AssertionError(f"{what} did not happen within {deadline_s:.0f} s (last: {last!r})")

@@ -21,8 +21,9 @@ import requests
 from click.testing import CliRunner
 
 from quota_sentinel.cli import main
-from tests.agents.support import ClaudeBurn, ClaudeProject, make_claude_project, wait_for
+from tests.agents.support import ClaudeBurn, ClaudeProject, make_claude_project
 from tests.switcher.sentinel import ADMIN_TOKEN, Sentinel, free_port
+from tests.waiting import http_ok, wait_until
 
 PROMPT = {"prompt": "refactor the parser", "permission_mode": "default"}
 AGENT = {"tool_name": "Agent", "tool_input": {"description": "explore", "prompt": "find x"}}
@@ -38,21 +39,10 @@ def _sentinel_for(fake: ClaudeBurn) -> Sentinel:
     }
     server = Sentinel(data, env)
     try:
-        wait_for(lambda: healthy(server.url, server), "quota-sentinel start answering")
+        return server.wait_healthy()
     except BaseException:
         server.stop()
         raise
-    return server
-
-
-def healthy(url: str, server: Sentinel | None = None) -> bool:
-    """True once GET /v1/health answers 200; every transient error is "not yet"."""
-    if server is not None:
-        assert server.process.poll() is None, server.log.read_text()
-    try:
-        return requests.get(url + "/v1/health", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +80,7 @@ def _session_says(project: ClaudeProject, words: str) -> str:
         assert started.code == 0, started.stderr
         return started.context if words in started.context else None
 
-    return wait_for(check, f"a session start saying {words!r}")
+    return wait_until(check, timeout=120, interval=0.5, what=f"a session start saying {words!r}")
 
 
 def test_green_proceeds_silently_and_registers_a_claude_instance(tmp_path, claude_fake, sentinel):
@@ -271,15 +261,16 @@ def test_a_silent_loopback_sentinel_is_started_by_the_hook(tmp_path, claude_fake
         assert first.code == 0
         assert f"started a local quota-sentinel at {url} (pid {pid}" in first.context
 
-        wait_for(lambda: healthy(url), "the started server answering")
+        wait_until(lambda: http_ok(url + "/v1/health"), timeout=120, what="the started server")
 
         def proceeds() -> str | None:
             line = project.run("SessionStart", {"source": "startup"}, **env).context
             return line if "says PROCEED: No provider is near its cap" in line else None
 
-        assert "cache" not in wait_for(proceeds, "a fresh PROCEED from the started server")
+        fresh = wait_until(proceeds, timeout=120, interval=0.5, what="a fresh PROCEED from it")
+        assert "cache" not in fresh
     finally:
         if not _gone(pid):
             os.kill(pid, signal.SIGINT)
-        wait_for(lambda: _gone(pid), "the started server exiting", deadline_s=90)
+        wait_until(lambda: _gone(pid), timeout=90, what="the started server exiting")
         shutil.rmtree(data, ignore_errors=True)
