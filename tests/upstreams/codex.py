@@ -59,6 +59,36 @@ def usage_body(now: float) -> dict[str, Any]:
     }
 
 
+def placeholder_body(now: float) -> dict[str, Any]:
+    """A primary slot with `limit_window_seconds: 0` (a placeholder) beside the weekly one."""
+    body = usage_body(now)
+    body["rate_limit"]["primary_window"] = _window(0, 0, 0, 0)
+    del body["additional_rate_limits"]
+    return body
+
+
+def spend_used_percent_body(now: float) -> dict[str, Any]:
+    """Business spend control: no rate_limit, the individual limit given as used percent."""
+    return {
+        "plan_type": "business",
+        "rate_limit": None,
+        "spend_control": {
+            "individual_limit": {
+                "used_percent": 42.5,
+                "reached": False,
+                "reset_after_seconds": 7200,
+            }
+        },
+    }
+
+
+SHAPES = {
+    "plus": usage_body,
+    "placeholder": placeholder_body,
+    "spend_used_percent": spend_used_percent_body,
+}
+
+
 def _window(used: Any, seconds: Any, after: Any, reset_at: Any) -> dict[str, Any]:
     window = {"used_percent": used, "limit_window_seconds": seconds, "reset_at": reset_at}
     if after is not None:
@@ -102,7 +132,12 @@ class CodexFake(OAuthFake):
         """The current tokens as the worker passes them to fetch."""
         return {**super().credentials(expires_at_ms), "account_id": self.account_id}
 
+    def set_shape(self, shape: str) -> None:
+        """Serve one of SHAPES ("plus", "placeholder", "spend_used_percent") as of `now`."""
+        self.set_usage(SHAPES[shape](self.base_now))
+
     def _usage_body(self, now: float) -> Any:
+        self.base_now = now
         return usage_body(now)
 
     def _rejection(self, request: Request) -> Reply | None:
