@@ -42,6 +42,11 @@ CASE = ProviderCase(
     names=("ChatGPT",),
     secret_field=None,
     oauth=True,
+    reads=("rate_limit", "spend_control"),
+    unreadable=(
+        {"rate_limit": {"primary_window": {"used_percent": "n/a", "limit_window_seconds": 18000}}},
+        "rate_limit.primary_window.used_percent",
+    ),
 )
 
 

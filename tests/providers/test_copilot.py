@@ -41,6 +41,11 @@ CASE = ProviderCase.keyed(
     errors={"404": ProviderError},
     secret_field="token",
     missing="No GitHub token",
+    reads=("quota_snapshots", "monthly_quotas", "limited_user_quotas", "copilot_plan"),
+    unreadable=(
+        {"quota_snapshots": {"premium_interactions": {"entitlement": "n/a", "remaining": 3}}},
+        "quota_snapshots.premium_interactions.entitlement",
+    ),
 )
 
 

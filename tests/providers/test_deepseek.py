@@ -23,6 +23,11 @@ CASE = ProviderCase.keyed(
     names=("DeepSeek",),
     modes=DEEPSEEK_FAILURE_MODES,
     errors={"error_envelope": BadPayload},
+    reads=("balance_infos",),
+    unreadable=(
+        {"is_available": True, "balance_infos": [{"currency": "USD", "total_balance": "?"}]},
+        "balance_infos[0].total_balance",
+    ),
 )
 
 

@@ -17,7 +17,14 @@ WEEKLY_RESET = "2026-05-18T15:23:13.716839300Z"
 WEEKLY_RESET_S = 1_779_117_793.716839
 
 CASE = ProviderCase.keyed(
-    kimi.fetch, KimiFake, KEY, window="weekly", names=("Kimi",), missing="No Kimi API key"
+    kimi.fetch,
+    KimiFake,
+    KEY,
+    window="weekly",
+    names=("Kimi",),
+    missing="No Kimi API key",
+    reads=("usage", "limits", "usages"),
+    unreadable=({"usage": {"limit": "2048", "used": "many"}}, "usage.used"),
 )
 
 

@@ -98,6 +98,17 @@ def usage_body(now: float) -> dict[str, Any]:
     }
 
 
+def weekly_lanes_body(now: float) -> dict[str, Any]:
+    """The example answer plus the extra weekly lanes some accounts report (Cowork, Daily
+    Routines) with a utilization, and one the API names but leaves null."""
+    body = usage_body(now)
+    week = iso(now + 4 * 86400)
+    body["seven_day_cowork"] = {"utilization": 63.0, "resets_at": week}
+    body["seven_day_routines"] = {"utilization": 20.0, "resets_at": week}
+    body["seven_day_omelette"] = None
+    return body
+
+
 def _limit(
     kind: str, group: str, percent: float, resets_at: str, model: str | None, active: bool
 ) -> dict[str, Any]:

@@ -85,6 +85,14 @@ def lane(
     return row
 
 
+def unnamed(**fields: Any) -> dict[str, Any]:
+    """A `model_remains` row without `model_name`, as some answers send the coding lane
+    (keywords as in `lane()`)."""
+    row = lane(**fields)
+    del row["model_name"]
+    return row
+
+
 def placeholder(name: str) -> dict[str, Any]:
     """A status-3 lane the plan does not include: zero counts, 100 % remaining."""
     return lane(
