@@ -7,6 +7,7 @@ import click
 from quota_sentinel import __version__
 from quota_sentinel.cli.backtest import export_samples, replay
 from quota_sentinel.cli.client import GuardExit, guard, health, status
+from quota_sentinel.cli.probe import probe
 from quota_sentinel.cli.server import scheduler, start, worker
 from quota_sentinel.switcher.command import switch
 
@@ -21,3 +22,4 @@ def main() -> None:
 
 for command in (start, worker, scheduler, health, status, guard, switch, replay, export_samples):
     main.add_command(command)
+main.add_command(probe)
