@@ -363,7 +363,7 @@ def test_429_waits_at_least_five_minutes(
     assert f"{expected_s:g} s" in err.value.message
 
 
-# -- credentials: never refresh by default (DESIGN §6a) ----------------------------------------
+# -- credentials: never refresh by default (docs/providers.md, Claude) ------------------------
 
 
 def test_expired_token_is_reported_without_calling_claude(fake: ClaudeFake, poll) -> None:

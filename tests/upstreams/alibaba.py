@@ -1,4 +1,4 @@
-"""Fake Alibaba Cloud console RPC (POST /data/api.json) for the Coding Plan, providers.md §6.
+"""Fake Alibaba Cloud console RPC (POST /data/api.json) for the Coding Plan (docs/providers.md).
 
     fake = alibaba_upstream(key="sk-sp-alibaba-test")   # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_ALIBABA_BASE_URL": fake.url}

@@ -1,4 +1,4 @@
-"""Fake ChatGPT usage endpoint (wham/usage) and OpenAI token endpoint, providers.md §7a.
+"""Fake ChatGPT usage endpoint (wham/usage) and OpenAI token endpoint, docs/providers.md (Codex).
 
     fake = codex_upstream()                        # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_CODEX_BASE_URL": fake.url,
@@ -32,7 +32,7 @@ WRONG_ACCOUNT = {"detail": "You do not have access to this workspace."}
 
 
 def usage_body(now: float) -> dict[str, Any]:
-    """The providers.md §7a example answer, with resets after `now` (epoch seconds)."""
+    """The docs/providers.md (Codex) example answer, with resets after `now` (epoch seconds)."""
     five, week = int(now) + 7410, int(now) + 301200
     return {
         "plan_type": "plus",

@@ -1,4 +1,4 @@
-"""Fake GitHub Copilot quota endpoints with the shapes of providers.md §2.
+"""Fake GitHub Copilot quota endpoints with the shapes of docs/providers.md (Copilot).
 
     fake = copilot_upstream(token="gho_test", username="octo-dev")   # started
     env = {"QUOTA_SENTINEL_COPILOT_BASE_URL": fake.url}

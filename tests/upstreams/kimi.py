@@ -1,4 +1,4 @@
-"""Fake Kimi Code usage endpoint (GET /coding/v1/usages) with the shapes of providers.md §7b.
+"""Fake Kimi Code usage endpoint (GET /coding/v1/usages), shapes of docs/providers.md (Kimi).
 
     fake = kimi_upstream(key="sk-kimi-test")     # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_KIMI_BASE_URL": fake.url}

@@ -1,4 +1,4 @@
-"""Fake MiniMax `remains` endpoints (Token Plan and Coding Plan) with the shapes of providers.md §4.
+"""Fake MiniMax `remains` endpoints (Token / Coding Plan), shapes of docs/providers.md (MiniMax).
 
     fake = minimax_upstream(key="sk-cp-minimax-test")   # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_MINIMAX_BASE_URL": fake.url}

@@ -1,4 +1,4 @@
-"""Fake Z.ai quota endpoint (GET /api/monitor/usage/quota/limit) with the shapes of providers.md §3.
+"""Fake Z.ai quota endpoint (GET /api/monitor/usage/quota/limit), shapes of docs/providers.md.
 
     fake = zai_upstream(key="zai-test-key")       # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_ZAI_BASE_URL": fake.url}
