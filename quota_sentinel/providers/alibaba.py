@@ -30,9 +30,8 @@ from quota_sentinel.providers.parsing import (
     epoch_s,
     first_text,
     no_known_fields,
+    number_at,
     safe_message,
-    to_float,
-    unreadable,
 )
 
 log = logging.getLogger(__name__)
@@ -238,7 +237,7 @@ def _status(instance: Mapping[str, Any]) -> str:
 def _quota(instance: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
     quota = instance.get("codingPlanQuotaInfo")
     if isinstance(quota, Mapping):
-        return quota, "codingPlanQuotaInfo."
+        return quota, "codingPlanQuotaInfo"
     return instance, ""  # flattened shapes carry the counters on the instance itself
 
 
@@ -247,18 +246,10 @@ def _has_counters(instance: Mapping[str, Any]) -> bool:
     return any(str(key).endswith(("TotalQuota", "UsedQuota")) for key in quota)
 
 
-def _counter(quota: Mapping[str, Any], key: str, where: str) -> float | None:
-    value = quota.get(key)
-    number = to_float(value)
-    if number is None and value is not None:
-        raise unreadable("Alibaba Cloud", where + key, value)
-    return number
-
-
 def _window(quota: Mapping[str, Any], prefixes: tuple[str, ...], where: str) -> WindowUsage | None:
     for prefix in prefixes:
-        total = _counter(quota, f"{prefix}TotalQuota", where)
-        used = _counter(quota, f"{prefix}UsedQuota", where)
+        total = number_at(quota, f"{prefix}TotalQuota", "Alibaba Cloud", where)
+        used = number_at(quota, f"{prefix}UsedQuota", "Alibaba Cloud", where)
         if total is None or used is None or total <= 0:
             continue
         return WindowUsage(

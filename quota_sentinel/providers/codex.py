@@ -40,6 +40,7 @@ from quota_sentinel.providers.parsing import (
     http_status,
     jwt_claims,
     no_known_fields,
+    number_at,
     slug,
     to_float,
     unreadable,
@@ -149,8 +150,8 @@ def _spend_limit(individual: Any, now: float) -> WindowUsage | None:
         return None
     if not isinstance(individual, Mapping):
         raise unreadable("ChatGPT", where, individual, "an object")
-    remaining = _percent(individual, "remaining_percent", where)
-    used = _percent(individual, "used_percent", where)
+    remaining = number_at(individual, "remaining_percent", "ChatGPT", where)
+    used = number_at(individual, "used_percent", "ChatGPT", where)
     if remaining is not None:
         utilization = 100 - remaining
     elif used is not None:
@@ -163,14 +164,6 @@ def _spend_limit(individual: Any, now: float) -> WindowUsage | None:
     reached = individual.get("reached", individual.get("limit_reached")) is True
     utilization = 100.0 if reached else clamp_pct(utilization)
     return WindowUsage(utilization, _reset(individual, now), {"reached": reached})
-
-
-def _percent(item: Mapping[str, Any], key: str, where: str) -> float | None:
-    value = item.get(key)
-    number = to_float(value)
-    if number is None and value is not None:
-        raise unreadable("ChatGPT", f"{where}.{key}", value)
-    return number
 
 
 def window_name(seconds: float | None, slot_default: str) -> str:
@@ -213,10 +206,10 @@ def _add_windows(
             continue
         if not isinstance(item, Mapping):
             raise unreadable("ChatGPT", f"{where}.{slot}", item, "an object")
-        seconds = _percent(item, "limit_window_seconds", f"{where}.{slot}")
+        seconds = number_at(item, "limit_window_seconds", "ChatGPT", f"{where}.{slot}")
         if seconds is not None and seconds <= 0:
             continue  # a placeholder slot, not a 5-hour window at 0 %
-        used = _percent(item, "used_percent", f"{where}.{slot}")
+        used = number_at(item, "used_percent", "ChatGPT", f"{where}.{slot}")
         if used is None:
             continue  # a slot without a figure (null): nothing to read, nothing invented
         name = prefix + window_name(seconds, default)

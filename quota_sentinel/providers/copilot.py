@@ -32,6 +32,7 @@ from quota_sentinel.providers.parsing import (
     http_status,
     next_month_start_s,
     no_known_fields,
+    number_at,
     to_float,
     unreadable,
 )
@@ -205,11 +206,11 @@ def _snapshot_window(
         raise unreadable("GitHub", where, bucket, "an object")
     if bucket.get("unlimited") is True:
         return None
-    entitlement = _number(bucket, "entitlement", where)
-    percent_remaining = _number(bucket, "percent_remaining", where)
-    remaining = _number(bucket, "remaining", where)
+    entitlement = number_at(bucket, "entitlement", "GitHub", where)
+    percent_remaining = number_at(bucket, "percent_remaining", "GitHub", where)
+    remaining = number_at(bucket, "remaining", "GitHub", where)
     if remaining is None:
-        remaining = _number(bucket, "quota_remaining", where)
+        remaining = number_at(bucket, "quota_remaining", "GitHub", where)
     # -1 is the unlimited sentinel; entitlement 0 (with remaining 0) is an org-seat placeholder.
     if entitlement is not None and entitlement <= 0:
         return None
@@ -233,14 +234,6 @@ def _snapshot_window(
         metadata["plan"] = plan
     # Not clamped at 100: overage is reported as such (the engine reads anything >= cap as RED).
     return WindowUsage(max(0.0, utilization) + 0.0, reset, metadata)
-
-
-def _number(bucket: Mapping[str, Any], key: str, where: str) -> float | None:
-    value = bucket.get(key)
-    number = to_float(value)
-    if number is None and value is not None:
-        raise unreadable("GitHub", f"{where}.{key}", value)
-    return number
 
 
 def _legacy_window(

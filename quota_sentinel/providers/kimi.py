@@ -23,6 +23,7 @@ from quota_sentinel.providers.parsing import (
     first_float,
     first_text,
     no_known_fields,
+    number_at,
     slug,
     to_float,
     unique_name,
@@ -104,7 +105,7 @@ def parse_usages(body: Any, now: float) -> UsageResult:
     weekly = None if found["usage"] is None else _window(found["usage"], now, "usage")
     if weekly is not None:
         windows["weekly"] = weekly
-    _add_limits(windows, found["limits"], now, "limits", "")
+    _add_limits(windows, found["limits"], now, "limits")
     _add_usages(windows, found["usages"], now)
     if not windows:
         raise BadPayload(
@@ -114,9 +115,7 @@ def parse_usages(body: Any, now: float) -> UsageResult:
     return UsageResult(windows=windows)
 
 
-def _add_limits(
-    windows: dict[str, WindowUsage], limits: Any, now: float, where: str, prefix: str
-) -> None:
+def _add_limits(windows: dict[str, WindowUsage], limits: Any, now: float, where: str) -> None:
     if limits is None:
         return
     if not isinstance(limits, list):
@@ -129,7 +128,7 @@ def _add_limits(
         window = _window(detail, now, f"{at}.detail" if detail is not item else at)
         spec = item.get("window") if isinstance(item.get("window"), Mapping) else item
         if window is not None:
-            windows[unique_name(prefix + _duration_name(spec, index), windows)] = window
+            windows[unique_name(_duration_name(spec, index), windows)] = window
 
 
 def _add_usages(windows: dict[str, WindowUsage], usages: Any, now: float) -> None:
@@ -159,7 +158,7 @@ def _add_usages(windows: dict[str, WindowUsage], usages: Any, now: float) -> Non
         name = length if length not in windows else f"{slug(feature) or 'pool'}_{length}"
         if window is not None:
             windows[unique_name(name, windows)] = window
-        _add_limits(windows, entry.get("limits"), now, f"{where}.limits", "")
+        _add_limits(windows, entry.get("limits"), now, f"{where}.limits")
 
 
 def _scope(entry: Any) -> str | None:
@@ -194,9 +193,9 @@ def _pool_name(minutes: float) -> str:
 def _window(detail: Any, now: float, where: str) -> WindowUsage | None:
     if not isinstance(detail, Mapping):
         raise unreadable("Kimi", where, detail, "an object")
-    limit = _count(detail, "limit", where)
-    used = _count(detail, "used", where)
-    remaining = _count(detail, "remaining", where)
+    limit = number_at(detail, "limit", "Kimi", where)
+    used = number_at(detail, "used", "Kimi", where)
+    remaining = number_at(detail, "remaining", "Kimi", where)
     if used is None and limit is not None and remaining is not None:
         used = limit - remaining
     if limit is None or used is None:
@@ -215,14 +214,6 @@ def _window(detail: Any, now: float, where: str) -> WindowUsage | None:
         resets_at=_resets_at(detail, now),
         metadata=metadata,
     )
-
-
-def _count(detail: Mapping[str, Any], key: str, where: str) -> float | None:
-    value = detail.get(key)
-    number = to_float(value)
-    if number is None and value is not None and value != "":
-        raise unreadable("Kimi", f"{where}.{key}", value)
-    return number
 
 
 def _resets_at(detail: Mapping[str, Any], now: float) -> float | None:

@@ -32,6 +32,7 @@ from quota_sentinel.providers.parsing import (
     first_text,
     http_status,
     no_known_fields,
+    number_at,
     safe_message,
     to_float,
     unique_name,
@@ -241,14 +242,8 @@ def _check_base_resp(
 
 
 def _figure(row: Mapping[str, Any], keys: tuple[str, ...], where: str) -> float | None:
-    for key in keys:
-        value = row.get(key)
-        number = to_float(value)
-        if number is not None:
-            return number
-        if value is not None and value != "":
-            raise unreadable("MiniMax", f"{where}.{key}", value)
-    return None
+    numbers = (number_at(row, key, "MiniMax", where) for key in keys)
+    return next((number for number in numbers if number is not None), None)
 
 
 def _window(

@@ -309,3 +309,25 @@ def no_known_fields(provider: str, where: str, fields: Iterable[str]) -> BadPayl
         f"{provider} answered {where} without any of the fields quota-sentinel reads ({names}); "
         "the API may have changed (`quota-sentinel probe --raw` shows the answer)."
     )
+
+
+def number_at(source: Mapping[str, Any], key: str, provider: str, where: str = "") -> float | None:
+    """A number field of an answer: None when absent, null or blank, an error when unreadable.
+
+    Args:
+        source: the object holding the field.
+        key: the field's name.
+        provider: how the provider is named in the error.
+        where: the path of `source` in the answer, e.g. "limits[0]" ("" at the top).
+
+    Returns:
+        The number (see `to_float`), or None.
+
+    Raises:
+        BadPayload: the field holds something that is not a number (`unreadable`).
+    """
+    value = source.get(key)
+    number = to_float(value)
+    if number is None and value is not None and value != "":
+        raise unreadable(provider, f"{where}.{key}" if where else key, value)
+    return number

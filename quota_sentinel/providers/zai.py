@@ -28,6 +28,7 @@ from quota_sentinel.providers.parsing import (
     clamp_pct,
     epoch_s,
     no_known_fields,
+    number_at,
     safe_message,
     to_float,
     unique_name,
@@ -197,22 +198,14 @@ def _length_name(row: Mapping[str, Any]) -> str:
     return f"{count}u{unit if unit is not None else 'x'}"
 
 
-def _number(row: Mapping[str, Any], key: str, where: str) -> float | None:
-    value = row.get(key)
-    number = to_float(value)
-    if number is None and value is not None and value != "":
-        raise unreadable("Z.ai", f"{where}.{key}", value)
-    return number
-
-
 def _window(row: Mapping[str, Any], where: str) -> WindowUsage:
-    used = _number(row, "currentValue", where)
-    total = _number(row, "usage", where)
+    used = number_at(row, "currentValue", "Z.ai", where)
+    total = number_at(row, "usage", "Z.ai", where)
     # Counts give a finer figure than the integer `percentage` when both are present.
     if used is not None and total is not None and total > 0:
         utilization = used / total * 100
     else:
-        utilization = _number(row, "percentage", where)
+        utilization = number_at(row, "percentage", "Z.ai", where)
     if utilization is None:
         raise BadPayload(
             f"Z.ai answered {where} without a percentage or currentValue and usage; the API "
