@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from quota_sentinel.cli import main
 from quota_sentinel.cli.probe import REDACTED, redact
 from tests.upstreams.claude import ClaudeFake
+from tests.upstreams.codex import CodexFake
 from tests.upstreams.copilot import CopilotFake
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.kimi import KimiFake
@@ -199,3 +200,46 @@ def test_probe_never_refreshes(home: Path):
 )
 def test_redact(value: Any, expected: Any):
     assert redact(value, []) == expected
+
+
+def test_codex_oauth_entry_of_auth_json_and_the_spend_limit(home: Path):
+    with CodexFake("codex-probe-access", "codex-probe-refresh", account_id="acct-probe") as fake:
+        fake.set_shape("spend_used_percent")
+        entry = {
+            "type": "oauth",
+            "access": fake.access_token,
+            "refresh": fake.refresh_token,
+            "accountId": "acct-probe",
+        }
+        write_json(home / ".local/share/opencode/auth.json", {"openai": entry})
+        result = run(home, "codex", QUOTA_SENTINEL_CODEX_BASE_URL=fake.url)
+        assert fake.token_calls == 0
+    assert result.exit_code == 0, result.output
+    assert "plan: business" in result.stdout
+    assert "spend_limit" in result.stdout and "42.5 %" in result.stdout
+
+
+def test_kimi_usages_map_shows_the_monthly_pool(home: Path):
+    with KimiFake("sk-kimi-probe-0002") as fake:
+        fake.set_shape("usages")
+        result = run(
+            home,
+            "kimi-for-coding",
+            "--key",
+            "sk-kimi-probe-0002",
+            QUOTA_SENTINEL_KIMI_BASE_URL=fake.url,
+        )
+    assert result.exit_code == 0, result.output
+    names = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert names == {"weekly", "monthly", "5h"}
+
+
+def test_an_unlimited_account_says_nothing_is_metered(home: Path):
+    with CopilotFake("gho_probe_token_2") as fake:
+        fake.set_shape("unlimited")
+        result = run(
+            home, "copilot", "--key", "gho_probe_token_2", QUOTA_SENTINEL_COPILOT_BASE_URL=fake.url
+        )
+    assert result.exit_code == 0, result.output
+    assert "plan: enterprise" in result.stdout
+    assert "no windows: nothing is metered on this account" in result.stdout
