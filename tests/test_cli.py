@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -89,6 +90,23 @@ def zai_fake() -> Iterator[ZaiFake]:
         yield fake
 
 
+def _assert_keeps_connections_open(port: int) -> None:
+    """Several requests travel over one TCP connection (gunicorn's sync worker closes it)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.connect()
+        first = conn.sock
+        for _ in range(3):
+            conn.request("GET", "/v1/health")
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection", "").lower() != "close"
+            assert conn.sock is first
+    finally:
+        conn.close()
+
+
 def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai_fake: ZaiFake):
     server = Server(tmp_path / "data", {"QUOTA_SENTINEL_ZAI_BASE_URL": zai_fake.url})
     try:
@@ -97,6 +115,7 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
         names = " ".join(" ".join(p.cmdline()) for p in children)
         assert "redis-server" in names and "gunicorn" in names
         assert "worker" in names and "scheduler" in names
+        _assert_keeps_connections_open(server.port)
 
         zai_fake.set_usage(five_hour=37, weekly=12)
         body = {

@@ -19,5 +19,5 @@ class Poll(MethodView):
     def post(self):
         """Poll the caller's accounts now, or as soon as the minimum poll gap allows"""
         ctx, who = context(), caller()
-        limit_poll_requests(ctx, who, ctx.clock())
+        limit_poll_requests(ctx, who.instance.id, ctx.clock())
         return request_poll(ctx, who, ctx.clock())

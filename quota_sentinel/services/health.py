@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from rq import Worker
 
 from quota_sentinel import __version__
 from quota_sentinel.services.context import Context
@@ -14,9 +13,9 @@ from quota_sentinel.services.context import Context
 def health(ctx: Context, now: float) -> dict[str, Any]:
     """Redis reachability, workers alive, age of the latest poll (s), version."""
     try:
-        ctx.store.ping()
+        # Two O(1) reads, one round trip each (a failing one is Redis being unreachable).
         last = ctx.store.last_poll_at()
-        workers = Worker.count(connection=ctx.jobs.r)
+        workers = ctx.jobs.worker_count()
     except redis.RedisError:
         return {
             "status": "unavailable",
