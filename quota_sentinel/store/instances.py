@@ -49,6 +49,11 @@ def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
+def instance_from_reply(instance_id: str, flat: list[str]) -> Instance:
+    """The instance from a Lua script's HGETALL reply of its hash."""
+    return _from_hash(instance_id, _pairs(flat))
+
+
 def _from_hash(instance_id: str, data: dict[str, str]) -> Instance:
     return Instance(
         id=instance_id,
@@ -135,7 +140,7 @@ class InstanceStore:
         found = self._by_key(keys=[self.keys.api_key(key_hash)], args=[self.keys.instance("")])
         if not found or not found[1]:
             return None
-        return _from_hash(found[0], _pairs(found[1]))
+        return instance_from_reply(found[0], found[1])
 
     def touch(
         self,
@@ -170,7 +175,9 @@ class InstanceStore:
         """Every live instance (the team view), in one round trip."""
         rows = self._live(keys=[self.keys.instances()], args=[repr(now), self.keys.instance("")])
         return {
-            instance_id: _from_hash(instance_id, _pairs(flat)) for instance_id, flat in rows if flat
+            instance_id: instance_from_reply(instance_id, flat)
+            for instance_id, flat in rows
+            if flat
         }
 
     def prune(self, now: float) -> int:
