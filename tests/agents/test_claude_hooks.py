@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -98,6 +99,11 @@ def test_green_proceeds_silently_and_registers_a_claude_instance(tmp_path, claud
     assert (subagent.code, subagent.stdout, subagent.stderr) == (0, "", "")
 
     assert _instances(sentinel, project) == ["claude"]  # one instance, however many hooks ran
+    # The instance's API key lives in a file only its owner can read.
+    data = Path(project.env["QUOTA_SENTINEL_DATA_DIR"])
+    [state] = (data / "agents").glob("claude-*.json")
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.parent.stat().st_mode) == stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
 def _instances(sentinel: Sentinel, project: ClaudeProject) -> list[str]:
