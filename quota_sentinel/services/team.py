@@ -10,7 +10,6 @@ Words (outlooks, error headlines) are added at the edge: web/schemas/phrasing.py
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from quota_sentinel.engine import Status
@@ -142,13 +141,13 @@ def outlook(window: dict[str, Any], now: float) -> dict[str, float | None]:
         known; not rising, or resetting before the cap). The words are web/schemas/phrasing.py's.
     """
     resets_at = window.get("resets_at")
-    resets_in = (datetime.fromisoformat(resets_at).timestamp() - now) / 60 if resets_at else None
+    resets_in = (resets_at - now) / 60 if resets_at is not None else None
     left = window.get("projected_exhaustion_min")
     if resets_in is not None and left is not None and left >= resets_in:
         left = None
     return {
-        "runs_out_in_min": None if left is None else round(left, 1),
-        "resets_in_min": None if resets_in is None else round(resets_in, 1),
+        "runs_out_in_min": left,
+        "resets_in_min": resets_in,
     }
 
 
@@ -172,7 +171,7 @@ def _account_row(
         "poll_interval_s": interval_s,
         **view.to_dict(),
     }
-    row["polled_age_s"] = round(now - snap.polled_at) if snap else None
+    row["polled_age_s"] = now - snap.polled_at if snap else None
     row["poll_failed"] = bool(snap and snap.error)
     windows = {}
     for name, window in row.get("windows", {}).items():
