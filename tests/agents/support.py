@@ -133,7 +133,7 @@ def make_claude_project(tmp_path: Path, access_token: str, url: str) -> ClaudePr
         }
     }
     (home / ".claude" / ".credentials.json").write_text(json.dumps(credentials))
-    project = tmp_path / "project"
+    project = tmp_path / f"project-{tmp_path.name}"  # the instance's name on a shared server
     (project / ".claude").mkdir(parents=True)
     shutil.copyfile(FIXTURES / "claude-settings.json", project / ".claude" / "settings.json")
     keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", *CHILD_ENV)
