@@ -9,7 +9,17 @@ from flask import Blueprint, Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quota_sentinel import __version__
-from quota_sentinel.api import docs, health, instances, poll, providers, samples, status, team
+from quota_sentinel.api import (
+    docs,
+    health,
+    instances,
+    metrics,
+    poll,
+    providers,
+    samples,
+    status,
+    team,
+)
 from quota_sentinel.api.errors import register_error_handlers
 from quota_sentinel.api.schemas.status import ProviderStatusSchema
 from quota_sentinel.api.smorest import Api
@@ -18,7 +28,7 @@ from quota_sentinel.logconfig import configure_logging, log_context
 from quota_sentinel.services.context import Context
 
 API_PREFIX = "/v1"
-BLUEPRINTS = (instances, status, providers, poll, samples, health, team)
+BLUEPRINTS = (instances, status, providers, poll, samples, health, team, metrics)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -43,6 +53,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.register_blueprint(docs.blp, url_prefix=API_PREFIX)
     app.register_blueprint(_dashboard_blueprint())
     register_error_handlers(app)
+    metrics.instrument(app, settings)
     app.before_request(_stamp_request_id)
     app.after_request(_echo_request_id)
     if settings.trust_proxy_hops:

@@ -57,7 +57,14 @@ class AccountStore:
 
     def _account_keys(self, fp: str) -> list[str]:
         k = self.keys
-        return [k.account(fp), k.subscribers(fp), k.snapshot(fp), k.samples(fp), k.history(fp)]
+        return [
+            k.account(fp),
+            k.subscribers(fp),
+            k.snapshot(fp),
+            k.samples(fp),
+            k.history(fp),
+            k.alert_state(fp),
+        ]
 
     def upsert(self, account: Account, pipe: redis.client.Pipeline) -> None:
         """Queues writing provider, options and credentials (state and poll times are kept)."""
