@@ -34,6 +34,7 @@ ENV_FIXTURES = (
     "admin",
     "dev_fake",
     "short_http_timeout",
+    "webhooks",
 )
 
 

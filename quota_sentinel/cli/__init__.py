@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from quota_sentinel import __version__
+from quota_sentinel.cli.alerts import alerts
 from quota_sentinel.cli.backtest import export_samples, replay
 from quota_sentinel.cli.client import GuardExit, guard, health, status
 from quota_sentinel.cli.server import scheduler, start, worker
@@ -19,5 +20,16 @@ def main() -> None:
     """Watch AI subscription quotas and tell coding agents to go on, go small or stop."""
 
 
-for command in (start, worker, scheduler, health, status, guard, switch, replay, export_samples):
+for command in (
+    start,
+    worker,
+    scheduler,
+    health,
+    status,
+    guard,
+    switch,
+    replay,
+    export_samples,
+    alerts,
+):
     main.add_command(command)

@@ -31,6 +31,8 @@ SPARKLINE_POINTS = 60
 # Seconds of history for a window whose length its name does not tell (e.g. a balance).
 DEFAULT_HISTORY_S = 24 * 3600
 MIN_HISTORY_S = 3600
+# The latest alerts listed under the accounts (the store keeps a few more, for a day).
+RECENT_ALERTS_SHOWN = 20
 # Dashboard sign-in attempts per minute per client address.
 SIGN_IN_RATE_PER_MIN = 10
 
@@ -97,6 +99,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
         "summary": _summary(rows, len(members)),
         "accounts": rows,
         "instances": [_instance_row(ctx, inst, now) for inst in members],
+        "alerts": ctx.store.alerts.recent(RECENT_ALERTS_SHOWN),
     }
 
 
