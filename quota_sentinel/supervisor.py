@@ -79,7 +79,7 @@ def children(settings: Settings, web_workers: int) -> list[Child]:
         py,
         "-m",
         "gunicorn",
-        "quota_sentinel.api:create_app()",
+        "quota_sentinel.app:create_app()",
         "--bind",
         bind,
         "--workers",

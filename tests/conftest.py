@@ -12,7 +12,7 @@ import redis
 from cryptography.fernet import Fernet
 from rq import SimpleWorker
 
-from quota_sentinel.api import create_app
+from quota_sentinel.app import create_app
 from quota_sentinel.config import Settings
 from quota_sentinel.embedded import EmbeddedRedis
 from quota_sentinel.jobs import queue_names

@@ -21,12 +21,11 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from quota_sentinel.api.auth import context
 from quota_sentinel.api.smorest import Blueprint
-from quota_sentinel.api.team import require_team_reader
 from quota_sentinel.config import Settings
 from quota_sentinel.engine import Status
 from quota_sentinel.services.metrics import MetricsReport, metrics_report
+from quota_sentinel.web.access import context, require_team_reader
 
 blp = Blueprint(
     "metrics", __name__, url_prefix="/metrics", description="Prometheus metrics (admin token)."

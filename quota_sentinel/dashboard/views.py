@@ -14,10 +14,9 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from quota_sentinel import __version__, errors
-from quota_sentinel.api.auth import context
-from quota_sentinel.api.schemas.team import TeamSchema
-from quota_sentinel.api.team import LOOPBACK_ONLY, from_loopback, require_team_reader
 from quota_sentinel.services.team import limit_sign_in, team_view
+from quota_sentinel.web.access import LOOPBACK_ONLY, context, from_loopback, require_team_reader
+from quota_sentinel.web.schemas.team import TeamSchema
 
 blp = Blueprint(
     "dashboard",

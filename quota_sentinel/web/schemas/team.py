@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from quota_sentinel.api.schemas.status import STATUS, AllocationSchema, WindowSchema
+from quota_sentinel.web.schemas.status import STATUS, AllocationSchema, WindowSchema
 
 
 class TeamWindowSchema(WindowSchema):
