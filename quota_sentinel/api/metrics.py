@@ -135,28 +135,33 @@ class RedisCollector:
         yield from self._service(report)
 
     def _service(self, report: MetricsReport) -> Iterator[Metric]:
-        polls = CounterMetricFamily(
-            f"{NS}_polls",
+        yield _family(
+            CounterMetricFamily,
+            "polls",
             "Provider polls, by outcome (ok or the error code).",
-            labels=["provider", "outcome"],
+            ["provider", "outcome"],
+            report.polls,
         )
-        for (provider, outcome), count in sorted(report.polls.items()):
-            polls.add_metric([provider, outcome], count)
-        instances = GaugeMetricFamily(
-            f"{NS}_instances",
+        yield _family(
+            GaugeMetricFamily,
+            "instances",
             "Live instances by framework and state.",
-            labels=["framework", "state"],
+            ["framework", "state"],
+            report.instances,
         )
-        for (framework, state), count in sorted(report.instances.items()):
-            instances.add_metric([framework, state], count)
-        queues = GaugeMetricFamily(
-            f"{NS}_queue_depth", "Jobs waiting in each RQ queue.", labels=["queue"]
+        queues = {(name,): depth for name, depth in report.queues.items()}
+        yield _family(
+            GaugeMetricFamily, "queue_depth", "Jobs waiting in each RQ queue.", ["queue"], queues
         )
-        for queue, depth in sorted(report.queues.items()):
-            queues.add_metric([queue], depth)
-        workers = GaugeMetricFamily(f"{NS}_workers", "RQ workers alive.")
-        workers.add_metric([], report.workers)
-        yield from (polls, instances, queues, workers)
+        yield _family(GaugeMetricFamily, "workers", "RQ workers alive.", [], {(): report.workers})
+
+
+def _family(kind, name: str, text: str, labels: list[str], rows: dict[tuple, float]) -> Metric:
+    """A metric family `quota_sentinel_<name>` with one sample per (label values) → value."""
+    family = kind(f"{NS}_{name}", text, labels=labels)
+    for values, value in sorted(rows.items()):
+        family.add_metric(list(values), value)
+    return family
 
 
 def exposition() -> bytes:
