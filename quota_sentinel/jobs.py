@@ -7,6 +7,7 @@ import logging
 import redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
+from rq.worker_registration import REDIS_WORKER_KEYS
 
 from quota_sentinel.config import Settings
 
@@ -54,6 +55,11 @@ class JobQueue:
 
     def queue(self, purpose: str) -> Queue:
         return Queue(self.names[purpose], connection=self.r)
+
+    def worker_count(self) -> int:
+        """How many RQ workers are registered (what `rq.Worker.count` says), in O(1): the size
+        of RQ's worker set, without reading its members."""
+        return self.r.scard(REDIS_WORKER_KEYS)
 
     def enqueue_poll(self, fp: str) -> bool:
         """Enqueues `poll_account(fp)` unless a poll of that account is already queued.

@@ -8,7 +8,7 @@ from quota_sentinel import __version__
 from quota_sentinel.cli.alerts import alerts
 from quota_sentinel.cli.backtest import export_samples, replay
 from quota_sentinel.cli.client import GuardExit, guard, health, status
-from quota_sentinel.cli.server import scheduler, start, worker
+from quota_sentinel.cli.server import scheduler, start, web, worker
 from quota_sentinel.switcher.command import switch
 
 __all__ = ["GuardExit", "main"]
@@ -22,6 +22,7 @@ def main() -> None:
 
 for command in (
     start,
+    web,
     worker,
     scheduler,
     health,

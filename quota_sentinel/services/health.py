@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from rq import Worker
 
 from quota_sentinel import __version__
 from quota_sentinel.services.alerts import webhooks_health
@@ -16,9 +15,9 @@ def health(ctx: Context, now: float) -> dict[str, Any]:
     """Redis reachability, workers alive, age of the latest poll (s), version, and the webhook
     receivers given up on."""
     try:
-        ctx.store.ping()
+        # Three small reads, one round trip each (a failing one is Redis being unreachable).
         last = ctx.store.last_poll_at()
-        workers = Worker.count(connection=ctx.jobs.r)
+        workers = ctx.jobs.worker_count()
         webhooks = webhooks_health(ctx)
     except redis.RedisError:
         return {

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from rq import Queue, Worker
+from rq import Queue
 
 from quota_sentinel.jobs import queue_names
 from quota_sentinel.services.context import Context
@@ -65,7 +65,7 @@ def metrics_report(ctx: Context, now: float) -> MetricsReport:
         queues={
             purpose: Queue(name, connection=ctx.jobs.r).count for purpose, name in names.items()
         },
-        workers=Worker.count(connection=ctx.jobs.r),
+        workers=ctx.jobs.worker_count(),
     )
 
 

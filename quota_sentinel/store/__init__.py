@@ -14,6 +14,7 @@ from quota_sentinel.store.instances import InstanceStore
 from quota_sentinel.store.keys import Keys
 from quota_sentinel.store.locks import Locks
 from quota_sentinel.store.ratelimit import RateLimiter
+from quota_sentinel.store.reads import Reads
 from quota_sentinel.store.snapshots import SnapshotStore
 
 
@@ -31,6 +32,7 @@ class Store:
     rate: RateLimiter
     alerts: AlertStore
     poll_counts: PollCounts
+    reads: Reads
 
     @classmethod
     def open(cls, r: redis.Redis, prefix: str) -> Store:
@@ -46,6 +48,7 @@ class Store:
             rate=RateLimiter(r, keys),
             alerts=AlertStore(r, keys),
             poll_counts=PollCounts(r, keys),
+            reads=Reads(r, keys),
         )
 
     def ping(self) -> bool:
