@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -93,7 +94,7 @@ def test_two_web_processes_add_up_http_counters_and_agree_on_redis_series(
 ):
     first, second = two_web_processes
     body = requests.post(first + "/v1/instances", json=registration(), timeout=10).json()
-    clock.now = time.time() + 1  # the web processes run on the real clock
+    clock.now = time.time()  # the web processes run on the real clock, registered just now
     zai.set_usage(five_hour=44, weekly=12)
     assert enqueue_due_polls() == 1 and drain() == 1
     before = _health_count(_scrape(first))
@@ -113,3 +114,29 @@ def test_two_web_processes_add_up_http_counters_and_agree_on_redis_series(
     key = ("quota_sentinel_window_utilization_percent", "5h")
     assert [v for k, v in windows.items() if k[0] == key[0] and ("window", "5h") in k[1]] == [44]
     assert body["api_key"] not in str(from_first)
+
+
+def test_quota_sentinel_web_gives_its_processes_a_fresh_metrics_folder(env, settings):
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTA_SENTINEL_")}
+    child_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    child_env.update(env)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "quota_sentinel", "web", "--port", str(port)],
+        env=child_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_healthy(url, process)
+        for _ in range(4):
+            assert requests.get(url + "/v1/health", timeout=10).status_code == 200
+        samples = _scrape(url)
+        folder = Path(psutil.Process(process.pid).environ()["PROMETHEUS_MULTIPROC_DIR"])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert folder.name.startswith("qs-metrics-") and list(folder.glob("counter_*.db"))
+    assert _health_count(samples) >= 5
