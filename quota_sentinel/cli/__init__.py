@@ -5,13 +5,15 @@ from __future__ import annotations
 import click
 
 from quota_sentinel import __version__
+from quota_sentinel.cli import agents
 from quota_sentinel.cli.alerts import alerts
 from quota_sentinel.cli.backtest import export_samples, replay
-from quota_sentinel.cli.client import GuardExit, guard, health, status
+from quota_sentinel.cli.client import guard, health, status
+from quota_sentinel.cli.probe import probe
 from quota_sentinel.cli.server import scheduler, start, web, worker
 from quota_sentinel.switcher.command import switch
 
-__all__ = ["GuardExit", "main"]
+__all__ = ["main"]
 
 
 @click.group()
@@ -34,3 +36,5 @@ for command in (
     alerts,
 ):
     main.add_command(command)
+main.add_command(probe)
+agents.register(main)
