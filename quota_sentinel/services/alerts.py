@@ -10,7 +10,6 @@ from typing import Any
 from quota_sentinel.alerts.receivers import Receiver
 from quota_sentinel.engine import Status
 from quota_sentinel.services.context import Context
-from quota_sentinel.services.metrics import samples_lookback_s
 from quota_sentinel.services.status import AccountView, account_view_at_default_caps, iso
 from quota_sentinel.store.snapshots import Snapshot
 
@@ -40,10 +39,7 @@ def detect_transitions(
     snap = ctx.store.snapshots.get(fp)
     if snap is None:
         return []
-    samples = ctx.store.snapshots.samples_since(
-        [fp], now - samples_lookback_s(ctx, interval_s)
-    ).get(fp, [])
-    view = account_view_at_default_caps(ctx, provider, fp, snap, samples, interval_s, now)
+    view = account_view_at_default_caps(ctx, provider, fp, snap, interval_s, now)
     state = {_WINDOW + name: w["status"] for name, w in view.windows.items()}
     # UNKNOWN (data too old to grade) is not a transition: polls_failing says why.
     state = {k: v for k, v in state.items() if v != Status.UNKNOWN.value}

@@ -14,13 +14,7 @@ from rq import Queue
 
 from quota_sentinel.jobs import queue_names
 from quota_sentinel.services.context import Context
-from quota_sentinel.services.status import (
-    AccountView,
-    account_view_at_default_caps,
-    horizon_min,
-    trust_s,
-)
-from quota_sentinel.store.instances import Instance
+from quota_sentinel.services.status import AccountView, account_view_at_default_caps
 
 # Characters of the fingerprint shown in labels (as on the dashboard's cards).
 SHORT_FP = 6
@@ -84,23 +78,12 @@ def graded_accounts(
         return []
     fps = sorted(found)
     snaps = ctx.store.snapshots.get_many(fps)
-    since = now - max(samples_lookback_s(ctx, interval) for _, interval, _ in found.values())
-    samples = ctx.store.snapshots.samples_since(fps, since)
     graded = []
     for fp in fps:
         provider, interval, states = found[fp]
-        view = account_view_at_default_caps(
-            ctx, provider, fp, snaps.get(fp), samples.get(fp, []), interval, now
-        )
+        view = account_view_at_default_caps(ctx, provider, fp, snaps.get(fp), interval, now)
         graded.append((view, dict(states)))
     return graded
-
-
-def samples_lookback_s(ctx: Context, interval_s: int) -> float:
-    """Seconds of samples a view at default caps can use for an account polled every
-    `interval_s`: how long stale data still grades, plus the velocity horizon."""
-    whole = Instance("", "", "", interval_s, "active", 0.0, 0.0, 0.0)
-    return trust_s(interval_s) + horizon_min(ctx, whole) * 60
 
 
 def _account(view: AccountView, states: dict[str, int], now: float) -> AccountMetrics:

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from quota_sentinel.services.alerts import detect_transitions
 from quota_sentinel.services.context import Context
+from quota_sentinel.services.forecast import trends_after_poll
 from quota_sentinel.store.snapshots import StoredSample
 from tests.alerts.conftest import SECRET
 from tests.api.helpers import heartbeat, poll_now
@@ -158,6 +159,7 @@ def test_one_transition_judged_by_two_workers_at_once_is_one_alert(
     sample = StoredSample(
         now, {n: (w["utilization"], w["resets_at"]) for n, w in red.windows.items()}
     )
+    red = replace(red, trends=trends_after_poll(ctx, fp, sample, 300), interval_s=300)
     assert ctx.store.snapshots.record(fp, red, sample, None)
     judges = [Context.build(settings) for _ in range(2)]
     barrier = threading.Barrier(2)
