@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from typing import Any
 
 from quota_sentinel.alerts.receivers import Receiver
@@ -88,9 +89,9 @@ def _alert(
             event=WINDOW_STATUS_CHANGED,
             severity=_SEVERITY.get(new, "info"),
             window=name,
-            utilization=window.get("utilization"),
-            projected_exhaustion_min=window.get("projected_exhaustion_min"),
-            resets_at=window.get("resets_at"),
+            utilization=_number(window.get("utilization"), 2),
+            projected_exhaustion_min=_number(window.get("projected_exhaustion_min"), 1),
+            resets_at=iso(window.get("resets_at")),
         )
     elif new == "ok":
         return None
@@ -103,6 +104,11 @@ def _alert(
     base["id"] = hashlib.sha256(digest.encode()).hexdigest()[:20]
     base["message"] = message(base)
     return base
+
+
+def _number(value: float | None, digits: int) -> float | None:
+    """A finite number rounded for people (JSON has no infinity), else None."""
+    return round(value, digits) if value is not None and math.isfinite(value) else None
 
 
 def message(alert: dict[str, Any]) -> str:

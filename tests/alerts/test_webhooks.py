@@ -70,6 +70,7 @@ def test_a_window_turning_red_reaches_every_receiver_once_signed_and_retried(
     assert body["event"] == "window.status_changed" and body["window"] == "5h"
     assert (body["from"], body["to"], body["utilization"]) == ("GREEN", "RED", 91)
     assert body["provider"] == "zai" and body["account"] == fp[:6]
+    assert body["resets_at"].endswith("+00:00") and body["at"].endswith("+00:00")
     _check_signature(ok, clock.now)
     assert ok.headers["x-quota-sentinel-delivery"] == body["id"]
     flaky = webhooks.posts(webhooks.flaky)
