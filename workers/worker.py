@@ -1,5 +1,5 @@
-"""The worker process: POLL_THREADS RQ workers, one per thread, on the poll and maintenance
-queues.
+"""The worker process: POLL_THREADS RQ workers, one per thread, on the poll, maintenance and
+alerts queues.
 
 A poll mostly waits for the provider (a slow one takes 200 ms and more), so one process runs
 several at once: each thread is an RQ SimpleWorker (the job runs in the thread, no fork per
@@ -7,7 +7,9 @@ job), with a timer instead of SIGALRM for job timeouts (signals reach only the m
 1,000 accounts at a 60 s interval against a 200 ms upstream need about 17 polls/s: four forking
 workers managed ~10 and fell behind by ~50 s; four processes of POLL_THREADS threads keep every
 poll within a tick of its due time (README, Performance). The main thread turns SIGINT/SIGTERM
-into a warm shutdown: each thread finishes its job (up to STOP_GRACE_S) and signs off.
+into a warm shutdown: each thread finishes its job (up to STOP_GRACE_S) and signs off. The
+first thread also runs RQ's scheduler, which moves webhook deliveries waiting for their retry
+back onto their queue.
 """
 
 from __future__ import annotations
@@ -39,15 +41,18 @@ def run(burst: bool = False, threads: int = POLL_THREADS) -> None:
     """Works the queues until SIGINT/SIGTERM (warm shutdown), or until empty with `burst`."""
     ctx = runtime.context()  # built here, before any thread asks for it
     names = queue_names(ctx.settings)
-    workers = [
-        PollThread([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
-        for _ in range(threads)
-    ]
+    queues = [names["poll"], names["maintenance"], names["alerts"]]
+    workers = [PollThread(queues, connection=ctx.jobs.r) for _ in range(threads)]
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     running = [
-        threading.Thread(target=w.work, kwargs={"burst": burst}, name=f"poll-{i}", daemon=True)
+        threading.Thread(
+            target=w.work,
+            kwargs={"burst": burst, "with_scheduler": i == 0},
+            name=f"poll-{i}",
+            daemon=True,
+        )
         for i, w in enumerate(workers)
     ]
     for thread in running:
@@ -58,8 +63,8 @@ def run(burst: bool = False, threads: int = POLL_THREADS) -> None:
 
 
 def _stop(workers: list[PollThread], running: list[threading.Thread]) -> None:
-    """Lets busy threads finish their job; idle ones (blocked waiting for a job) sign off and
-    end with the process."""
+    """Lets busy threads finish their job; idle ones (blocked waiting for a job) sign off (and
+    stop the RQ scheduler they may run) and end with the process."""
     for worker in workers:
         worker._stop_requested = True  # what RQ's own SIGTERM handler sets
     deadline = time.monotonic() + STOP_GRACE_S
@@ -67,4 +72,4 @@ def _stop(workers: list[PollThread], running: list[threading.Thread]) -> None:
         while thread.is_alive() and worker.get_state() == "busy" and time.monotonic() < deadline:
             thread.join(0.2)
         if thread.is_alive():
-            worker.register_death()
+            worker.teardown()
