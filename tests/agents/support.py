@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quota_sentinel.switcher.jsonc import loads
-from tests.netguard.sitecustomize import ENV as GUARD_REPORT
+from tests.netguard.sitecustomize import CHILD_ENV
 from tests.upstreams.claude import ClaudeFake, iso
 from tests.upstreams.server import Reply, Request
 
@@ -136,8 +136,7 @@ def make_claude_project(tmp_path: Path, access_token: str, url: str) -> ClaudePr
     project = tmp_path / f"project-{tmp_path.name}"  # the instance's name on a shared server
     (project / ".claude").mkdir(parents=True)
     shutil.copyfile(FIXTURES / "claude-settings.json", project / ".claude" / "settings.json")
-    # PYTHONPATH and the guard's report file keep the network guard in every child (README).
-    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", GUARD_REPORT)
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", *CHILD_ENV)
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
         HOME=str(home),

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from quota_sentinel.cli import main
 from quota_sentinel.switcher.jsonc import loads
-from tests.netguard.sitecustomize import ENV as GUARD_REPORT
+from tests.netguard.sitecustomize import CHILD_ENV
 from tests.switcher.e2e import Project, Upstreams, make_project, upstreams
 from tests.switcher.sentinel import free_port
 from tests.switcher.support import DEEPSEEK, ZAI, copy_fixture
@@ -48,7 +48,7 @@ def _drive(project: Project, url: str, *steps: str) -> dict[str, Any]:
     env = {k: v for k, v in project.env.items() if v is not None}
     env.update(QUOTA_SENTINEL_URL=url, PATH=os.environ.get("PATH", ""))
     # The network guard follows the plugin's Python children (README, Development).
-    env.update({k: os.environ[k] for k in ("PYTHONPATH", GUARD_REPORT) if k in os.environ})
+    env.update({k: os.environ[k] for k in CHILD_ENV if k in os.environ})
     plugin = project.dir / ".opencode" / "plugins" / "quota-sentinel.js"
     done = subprocess.run(
         [str(NODE), str(HARNESS), str(plugin), str(project.dir), json.dumps(list(steps))],
