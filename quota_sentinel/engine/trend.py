@@ -172,16 +172,39 @@ def _rate(f: Fit | None) -> float | None:
     return None if f is None else f.lower
 
 
-def observe(samples: Sequence[Sample], *, now: float, horizon_min: float = 60.0) -> Trend | None:
-    """The trend of one window at `now`, from its samples.
+def _held(previous: Trend | None, segment: Sequence[Sample], start: float) -> float | None:
+    """The previous poll's rate, if it belongs to this window and is still inside the horizon."""
+    if previous is None or previous.velocity is None:
+        return None
+    if previous.t < max(segment[0].t, start) or previous.t >= segment[-1].t:
+        return None
+    return previous.velocity
+
+
+def observe(
+    samples: Sequence[Sample],
+    *,
+    now: float,
+    horizon_min: float = 60.0,
+    previous: Trend | None = None,
+) -> Trend | None:
+    """The trend of one window at `now`, from its samples and the trend of the poll before.
 
     Samples later than `now` are ignored (in a replay they are the future); samples before the
     last detected reset belong to an earlier window and are ignored too.
+
+    The rate is held, not re-estimated from scratch: a bound two standard errors down wobbles
+    from poll to poll (whole-percent readings climb in steps), and a status near its RED
+    threshold would flap with it. So the previous poll's rate stands as long as the fitted
+    slope still reaches it; only a slope below it (the burn really slowing) brings it down.
+    This is the hysteresis for leaving RED, sized by the noise the bound already carries.
 
     Args:
         samples: The window's samples in any order.
         now: The moment of the poll, epoch seconds.
         horizon_min: The long fit's look-back, minutes (see horizon_for).
+        previous: The trend of the window's previous poll (ignored unless it is of the same
+            window and inside the horizon).
 
     Returns:
         The trend, or None without any sample up to now.
@@ -199,11 +222,16 @@ def observe(samples: Sequence[Sample], *, now: float, horizon_min: float = 60.0)
     short_fit = fit(short) if len(short) >= MIN_FIT_SAMPLES else None
     short_rate = _rate(short_fit)
     second = short_rate is not None and (long_rate is None or short_rate > long_rate)
+    velocity = short_rate if second else long_rate
+    chosen = short_fit if second else long_fit
+    held = _held(previous, segment, now - horizon_min * 60.0)
+    if velocity is not None and held is not None and chosen is not None:
+        velocity = max(velocity, min(held, chosen.slope))
     return Trend(
         t=latest.t,
         utilization=latest.utilization,
         resets_at=latest.resets_at,
-        velocity=short_rate if second else long_rate,
+        velocity=velocity,
         long_velocity=long_fit.slope if long_fit else None,
         short_velocity=short_rate if second else None,
         noise=long_fit.noise if long_fit else 0.0,
