@@ -143,6 +143,9 @@ class Trend:
         lookahead_min: Longest gap between the samples in the horizon: how long until the
             window may next be looked at.
         samples_used: Samples in the long fit.
+        level: The highest reading of this window so far (None in trends stored before it
+            was kept): within a window usage never flows back, so projections start from it
+            and a noisy reading below it cannot pull a RED window back to YELLOW.
     """
 
     t: float
@@ -154,6 +157,7 @@ class Trend:
     noise: float
     lookahead_min: float
     samples_used: int
+    level: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (floats unrounded; non-finite ones become None)."""
@@ -197,7 +201,9 @@ def observe(
     from poll to poll (whole-percent readings climb in steps), and a status near its RED
     threshold would flap with it. So the previous poll's rate stands as long as the fitted
     slope still reaches it; only a slope below it (the burn really slowing) brings it down.
-    This is the hysteresis for leaving RED, sized by the noise the bound already carries.
+    This is the hysteresis for leaving RED, sized by the noise the bound already carries. The
+    same holds for the level projections start from: the highest reading of the window so far,
+    not the latest, which noise may have pulled down.
 
     Args:
         samples: The window's samples in any order.
@@ -227,6 +233,10 @@ def observe(
     held = _held(previous, segment, now - horizon_min * 60.0)
     if velocity is not None and held is not None and chosen is not None:
         velocity = max(velocity, min(held, chosen.slope))
+    level = latest.utilization
+    if previous is not None and previous.level is not None:
+        if segment[0].t <= previous.t < latest.t:
+            level = max(level, previous.level)
     return Trend(
         t=latest.t,
         utilization=latest.utilization,
@@ -237,4 +247,5 @@ def observe(
         noise=long_fit.noise if long_fit else 0.0,
         lookahead_min=max(gaps, default=0.0),
         samples_used=len(window),
+        level=level,
     )
