@@ -163,14 +163,19 @@ def evaluate_accounts(
     return views
 
 
-def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
+def account_views(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, AccountView]:
     """Every account of `inst`, graded with the instance's own effective caps.
+
+    `reads`: its accounts as already read at `now` (with the API key, services.instances
+    .authenticate); None reads them here.
 
     One round trip reads everything: per account the caller's weight and the weights' total
     (kept by the store as subscribers come and go) and the snapshot with its stored forecast.
     """
-    fps = list(inst.accounts.values())
-    reads = ctx.store.reads.accounts(fps, inst.id, now)
+    if reads is None:
+        reads = ctx.store.reads.accounts(list(inst.accounts.values()), inst.id, now)
     return evaluate_accounts(ctx, inst, reads, now)
 
 
@@ -197,14 +202,18 @@ def instance_status(inst: Instance, views: Mapping[str, AccountView], now: float
     }
 
 
-def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+def status_for_instance(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, Any]:
     """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
-    return instance_status(inst, account_views(ctx, inst, now), now)
+    return instance_status(inst, account_views(ctx, inst, now, reads), now)
 
 
-def providers_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+def providers_for_instance(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, Any]:
     """`GET /v1/providers`: provider name → status and windows, for the caller's accounts."""
-    return {p: v.to_dict() for p, v in account_views(ctx, inst, now).items()}
+    return {p: v.to_dict() for p, v in account_views(ctx, inst, now, reads).items()}
 
 
 def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
         now: epoch seconds.
     """
     store = ctx.store
-    instances = store.instances.get_many(store.instances.live_ids(now))
+    instances = store.instances.live(now)
     accounts = _accounts_of(instances.values())
     fps = sorted(accounts)
     snaps = store.snapshots.get_many(fps)
@@ -67,6 +67,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
     members = sorted(instances.values(), key=lambda i: (i.project, i.id))
     totals = {fp: sum(w.values()) for fp, w in weights.items()}
     memo: dict[tuple, AccountView] = {}
+    told: dict[tuple, dict[str, Any]] = {}
     instance_rows = []
     for inst in members:
         reads = {
@@ -79,7 +80,11 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
             for fp in inst.accounts.values()
         }
         views = evaluate_accounts(ctx, inst, reads, now, memo)
-        instance_rows.append(_instance_row(inst, instance_status(inst, views, now), now))
+        # Instances of one framework that see the same (memoized) views are told the same.
+        key = (inst.framework, tuple((p, id(v)) for p, v in views.items()))
+        if key not in told:
+            told[key] = instance_status(inst, views, now)
+        instance_rows.append(_instance_row(inst, told[key], now))
     return {
         "generated_at": iso(now),
         "summary": _summary(rows, len(members)),
