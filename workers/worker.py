@@ -1,4 +1,4 @@
-"""The worker process: an RQ worker on the poll and maintenance queues."""
+"""The worker process: an RQ worker on the poll, maintenance and alerts queues."""
 
 from __future__ import annotations
 
@@ -12,5 +12,6 @@ def run(burst: bool = False) -> None:
     """Works the queues until SIGINT/SIGTERM (warm shutdown), or until empty with `burst`."""
     ctx = runtime.context()
     names = queue_names(ctx.settings)
-    worker = Worker([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
-    worker.work(burst=burst)
+    worker = Worker([names["poll"], names["maintenance"], names["alerts"]], connection=ctx.jobs.r)
+    # The scheduler moves webhook deliveries waiting for their retry back onto their queue.
+    worker.work(burst=burst, with_scheduler=True)
