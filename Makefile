@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-slow lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The slow tests (the API fuzzing, about a minute): CI runs them after `make test`.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -27,8 +31,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# BENCH_BASE: the revision compared side by side; FULL=1: 3 x 10 s per endpoint, not 1 x 5 s.
+BENCH_BASE ?= ccefa37
 bench: $(STAMP)
-	$(BIN)/python bench/status_load.py
+	$(BIN)/python bench/load.py $(if $(FULL),,--quick) --compare $(BENCH_BASE) $(BENCH_ARGS)
+	$(BIN)/python bench/poll_lateness.py $(if $(FULL),,--duration 180)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -19,9 +19,13 @@ from quota_sentinel.jobs import queue_names
 from quota_sentinel.services.context import Context
 from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY
 from tests.upstreams.claude import ClaudeFake
+from tests.upstreams.copilot import CopilotFake
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.zai import ZaiFake
 from workers import runtime
+
+# Every socket to a host other than loopback fails the test that opened it (tests/netguard/).
+pytest_plugins = ["tests.netguard.plugin"]
 
 SECRET_KEY = Fernet.generate_key().decode()
 # Fixtures that change `env`: `settings` is built after every one of them a test uses, so a
@@ -30,10 +34,12 @@ ENV_FIXTURES = (
     "zai",
     "deepseek",
     "claude",
+    "copilot",
     "zai_cn_fake",
     "admin",
     "dev_fake",
     "short_http_timeout",
+    "webhooks",
 )
 
 
@@ -135,6 +141,14 @@ def claude(env: dict[str, str]) -> Iterator[ClaudeFake]:
 
 
 @pytest.fixture
+def copilot(env: dict[str, str]) -> Iterator[CopilotFake]:
+    """A started GitHub Copilot fake (a paid seat) accepting its `token`."""
+    with CopilotFake() as fake:
+        env["QUOTA_SENTINEL_COPILOT_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
@@ -166,9 +180,27 @@ def drain(ctx: Context) -> Callable[[], int]:
 
     def run() -> int:
         names = queue_names(ctx.settings)
-        worker = SimpleWorker([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
+        worker = SimpleWorker(list(names.values()), connection=ctx.jobs.r)
         worker.work(burst=True)
         worker.refresh()  # rq 3 keeps the job counters in Redis only
         return worker.successful_job_count + worker.failed_job_count
 
     return run
+
+
+CHROMIUM_SKIP = "no Chromium"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Says plainly when the browser tests did not run, and how to make them run."""
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if CHROMIUM_SKIP in str(getattr(r, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_sep("=", "browser tests skipped", yellow=True)
+        terminalreporter.write_line(
+            f"{len(skipped)} browser test(s) did not run: no Chromium at /usr/bin/chromium. "
+            "Install it with `sudo apt-get install chromium` (Debian/Ubuntu), then rerun make test."
+        )

@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .samples import Sample
-from .status import Status, WindowForecast, forecast_window
+from .status import Status, WindowForecast, grade
+from .trend import Trend, observe
 from .velocity import split_segments
 
 _ALARMS = (Status.YELLOW, Status.RED)
@@ -30,7 +31,8 @@ def run_window(
     safety_margin_min: float,
     horizon_min: float = 60.0,
 ) -> list[TracePoint]:
-    """Forecast at every sample, seeing only the samples up to it, as live polling would.
+    """Forecast at every sample, seeing only the samples up to it (and the trend of the sample
+    before), as live polling would.
 
     Args:
         samples: One window's samples in any order; they are replayed sorted by t.
@@ -42,19 +44,13 @@ def run_window(
         One point per sample, in time order.
     """
     ordered = sorted(samples, key=lambda s: s.t)
-    return [
-        TracePoint(
-            t=sample.t,
-            forecast=forecast_window(
-                ordered[: i + 1],
-                cap=cap,
-                now=sample.t,
-                safety_margin_min=safety_margin_min,
-                horizon_min=horizon_min,
-            ),
-        )
-        for i, sample in enumerate(ordered)
-    ]
+    points: list[TracePoint] = []
+    trend: Trend | None = None
+    for i, sample in enumerate(ordered):
+        trend = observe(ordered[: i + 1], now=sample.t, horizon_min=horizon_min, previous=trend)
+        forecast = grade(trend, cap=cap, now=sample.t, safety_margin_min=safety_margin_min)
+        points.append(TracePoint(t=sample.t, forecast=forecast))
+    return points
 
 
 @dataclass(frozen=True)
@@ -70,6 +66,10 @@ class Summary:
         yellow_lead_min: The same for first_yellow_at.
         needless_alarms: Alarm episodes (maximal runs of consecutive YELLOW/RED points) in
             segments that ended in a reset without reaching the cap.
+        needless_red: RED episodes (maximal runs of consecutive RED points) that the cap did
+            not follow: every one in a segment that never reached the cap (the last segment
+            too: a window held under its cap), and in a segment that did, every one that ended
+            before the cap was reached (RED that flapped off again).
         points: Number of points replayed.
     """
 
@@ -80,6 +80,7 @@ class Summary:
     yellow_lead_min: float | None
     needless_alarms: int
     points: int
+    needless_red: int = 0
 
 
 def _first_at(points: Sequence[TracePoint], statuses: tuple[Status, ...]) -> float | None:
@@ -92,14 +93,24 @@ def _lead_min(alarm_at: float | None, cap_at: float | None) -> float | None:
     return (cap_at - alarm_at) / 60.0
 
 
-def _episodes(points: Sequence[TracePoint]) -> int:
+def _episodes(points: Sequence[TracePoint], statuses: tuple[Status, ...] = _ALARMS) -> int:
     episodes, in_alarm = 0, False
     for point in points:
-        alarm = point.forecast.status in _ALARMS
+        alarm = point.forecast.status in statuses
         if alarm and not in_alarm:
             episodes += 1
         in_alarm = alarm
     return episodes
+
+
+def _needless_red(stretch: Sequence[TracePoint], cap_at: float | None) -> int:
+    """RED episodes in one segment that the cap did not follow (see Summary.needless_red)."""
+    if cap_at is None:
+        return _episodes(stretch, (Status.RED,))
+    before = [p for p in stretch if p.t < cap_at]
+    episodes = _episodes(before, (Status.RED,))
+    ongoing = bool(before) and before[-1].forecast.status is Status.RED
+    return episodes - 1 if ongoing else episodes
 
 
 def summarize(points: Sequence[TracePoint], samples: Sequence[Sample], cap: float) -> Summary:
@@ -121,12 +132,13 @@ def summarize(points: Sequence[TracePoint], samples: Sequence[Sample], cap: floa
     if len(points) != len(samples):
         raise ValueError(f"{len(points)} points for {len(samples)} samples")
     cap_at = first_red = first_yellow = None
-    needless, start = 0, 0
+    needless, needless_red, start = 0, 0, 0
     segments = split_segments(samples)
     for number, segment in enumerate(segments):
         stretch = points[start : start + len(segment)]
         start += len(segment)
         reached = [p.t for p, s in zip(stretch, segment, strict=True) if s.utilization >= cap]
+        needless_red += _needless_red(stretch, reached[0] if reached else None)
         if reached and cap_at is None:
             cap_at = reached[0]
             before = [p for p in stretch if p.t <= cap_at]
@@ -142,4 +154,5 @@ def summarize(points: Sequence[TracePoint], samples: Sequence[Sample], cap: floa
         yellow_lead_min=_lead_min(first_yellow, cap_at),
         needless_alarms=needless,
         points=len(points),
+        needless_red=needless_red,
     )

@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from rq import Worker
 
 from quota_sentinel import __version__
+from quota_sentinel.services.alerts import webhooks_health
 from quota_sentinel.services.context import Context
 
 
 def health(ctx: Context, now: float) -> dict[str, Any]:
-    """Redis reachability, workers alive, age of the latest poll (s), version."""
+    """Redis reachability, workers alive, age of the latest poll (s), version, and the webhook
+    receivers given up on."""
     try:
-        ctx.store.ping()
+        # Three small reads, one round trip each (a failing one is Redis being unreachable).
         last = ctx.store.last_poll_at()
-        workers = Worker.count(connection=ctx.jobs.r)
+        workers = ctx.jobs.worker_count()
+        webhooks = webhooks_health(ctx)
     except redis.RedisError:
         return {
             "status": "unavailable",
@@ -24,6 +26,7 @@ def health(ctx: Context, now: float) -> dict[str, Any]:
             "version": __version__,
             "last_poll_age_s": None,
             "workers": None,
+            "webhooks": None,
         }
     return {
         "status": "ok",
@@ -31,4 +34,5 @@ def health(ctx: Context, now: float) -> dict[str, Any]:
         "version": __version__,
         "last_poll_age_s": round(now - last, 1) if last else None,
         "workers": workers,
+        "webhooks": webhooks,
     }

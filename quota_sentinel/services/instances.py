@@ -12,10 +12,13 @@ from typing import Any
 from quota_sentinel import errors
 from quota_sentinel.config import MIN_POLL_INTERVAL_S
 from quota_sentinel.crypto import hash_api_key, new_api_key
+from quota_sentinel.engine import weight_units
 from quota_sentinel.services.context import Context
-from quota_sentinel.services.credentials import parse_auth
+from quota_sentinel.services.credentials import given_entries, nothing_to_monitor, parse_auth
+from quota_sentinel.services.limits import enforce_rate
 from quota_sentinel.store.accounts import Account
 from quota_sentinel.store.instances import Instance
+from quota_sentinel.store.reads import AccountRead
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,12 @@ class Registration:
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated instance and the hash of the key it authenticated with."""
+    """An authenticated instance and the hash of the key it authenticated with; `reads`: its
+    accounts as read in the same round trip (when asked for, see `authenticate`)."""
 
     instance: Instance
     key_hash: str
+    reads: Mapping[str, AccountRead] | None = None
 
 
 def _ttl_s(ctx: Context, poll_interval_s: int) -> int:
@@ -53,12 +58,16 @@ def register_instance(
     Raises:
         errors.RateLimited: too many registrations from `client` this minute.
     """
-    retry = ctx.store.rate.hit(f"register:{client}", ctx.settings.register_rate_per_min, now)
-    if retry:
-        raise errors.RateLimited(
-            f"Too many registrations from your address; try again in {retry} s.", retry
-        )
+    enforce_rate(
+        ctx,
+        f"register:{client}",
+        ctx.settings.register_rate_per_min,
+        now,
+        "Too many registrations from your address",
+    )
     parsed = parse_auth(body.get("auth"))
+    if not parsed.credentials and given_entries(body.get("auth")):
+        raise nothing_to_monitor(parsed.warnings)
     interval = max(
         int(body.get("poll_interval") or ctx.settings.poll_interval_s), MIN_POLL_INTERVAL_S
     )
@@ -66,6 +75,8 @@ def register_instance(
     instance_id = secrets.token_hex(16)
     api_key = new_api_key()
     provider_config = body.get("provider_config") or {}
+    state = body.get("state") or "active"
+    weight = weight_units(state)
     accounts: dict[str, str] = {}
     pipe = ctx.store.pipeline()
     for cred in parsed.credentials:
@@ -73,7 +84,7 @@ def register_instance(
         options = {**cred.options, **provider_config.get(cred.provider, {})}
         account = Account(fp, cred.provider, ctx.vault.encrypt(cred.secret), options)
         ctx.store.accounts.upsert(account, pipe)
-        ctx.store.accounts.subscribe(fp, instance_id, expires, now, pipe)
+        ctx.store.accounts.subscribe(fp, instance_id, weight, expires, now, pipe)
         ctx.store.due.add_new(fp, now, pipe)
         accounts[cred.provider] = fp
     inst = Instance(
@@ -81,7 +92,7 @@ def register_instance(
         project=body["project_name"],
         framework=body.get("framework") or "opencode",
         poll_interval_s=interval,
-        state=body.get("state") or "active",
+        state=state,
         registered_at=now,
         heartbeat_at=now,
         expires_at=expires,
@@ -97,8 +108,14 @@ def register_instance(
     return Registration(instance_id, api_key, providers, interval, warnings)
 
 
-def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = None) -> Caller:
+def authenticate(
+    ctx: Context, api_key: str | None, instance_id: str | None = None, now: float | None = None
+) -> Caller:
     """The instance an API key belongs to; with `instance_id`, it must be that instance.
+
+    Args:
+        now: when given, the instance's accounts are read as of `now` in the same round trip
+            (`Caller.reads`), for a status or providers view.
 
     Raises:
         errors.Unauthorized: no key, or a key that is unknown, deregistered or expired.
@@ -107,8 +124,12 @@ def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = No
     if not api_key:
         raise errors.Unauthorized("Send your instance's API key in the X-API-Key header.")
     key_hash = hash_api_key(api_key)
-    owner = ctx.store.instances.id_for_key(key_hash)
-    inst = ctx.store.instances.get(owner) if owner else None
+    reads = None
+    if now is None:
+        inst = ctx.store.instances.by_key(key_hash)
+    else:
+        found = ctx.store.reads.caller(key_hash, now)
+        inst, reads = found if found else (None, None)
     if inst is None:
         raise errors.Unauthorized(
             "This API key is unknown, deregistered or expired; register again with "
@@ -116,7 +137,7 @@ def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = No
         )
     if instance_id is not None and instance_id != inst.id:
         raise errors.Forbidden("This API key belongs to another instance.")
-    return Caller(inst, key_hash)
+    return Caller(inst, key_hash, reads)
 
 
 def deregister_instance(ctx: Context, caller: Caller) -> None:
@@ -146,8 +167,9 @@ def record_heartbeat(
     refreshed: list[str] = []
     pipe = ctx.store.pipeline()
     ctx.store.instances.touch(renewed, caller.key_hash, pipe)
+    weight = weight_units(renewed.state)
     for fp in inst.accounts.values():
-        ctx.store.accounts.subscribe(fp, inst.id, expires, now, pipe)
+        ctx.store.accounts.subscribe(fp, inst.id, weight, expires, now, pipe)
     for cred in parsed.credentials:
         fp = inst.accounts.get(cred.provider)
         if fp is None:

@@ -1,87 +1,41 @@
-"""An instance's TOKEN_STATUS and provider views: snapshots and samples through the engine."""
+"""An instance's TOKEN_STATUS and provider views: each account's stored forecast graded against
+the instance's own effective caps (engine.grade: arithmetic only, no samples are read)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from quota_sentinel import errors
 from quota_sentinel.engine import (
-    Sample,
+    Freshness,
     Status,
+    WindowForecast,
     cap_for,
     effective_cap,
-    forecast_window,
+    grade,
     recommend,
-    shares,
+    share_of,
+    weight_units,
     worst_status,
 )
 from quota_sentinel.services.context import Context
+from quota_sentinel.services.forecast import freshness_of, trend_of
 from quota_sentinel.store.instances import Instance
-from quota_sentinel.store.snapshots import Snapshot, StoredSample
+from quota_sentinel.store.reads import AccountRead
+from quota_sentinel.store.snapshots import Snapshot
 
+# A provider never polled yet: the human text (as the original README shows it) and the code
+# that programs compare.
 NO_DATA = "no data"
-
-# The last good data keeps grading a window for this many poll intervals (at least
-# TRUST_MIN_S) after it was read, marked stale: one failed poll must not turn a RED provider
-# into "no data, proceed". Older data grades UNKNOWN.
-TRUST_INTERVALS = 3
-TRUST_MIN_S = 900
+NEVER_POLLED = "never_polled"
 
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds → ISO-8601 UTC text (None stays None)."""
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
-
-
-def horizon_min(ctx: Context, inst: Instance) -> float:
-    """The velocity look-back: the configured horizon, widened so that it spans at least
-    2.5 poll intervals (a slow-polling instance would otherwise never have two samples)."""
-    return max(ctx.settings.velocity_horizon_min, 2.5 * inst.poll_interval_s / 60)
-
-
-def trust_s(poll_interval_s: int) -> float:
-    """How long after it was read the last good data still grades a window (seconds)."""
-    return max(TRUST_INTERVALS * poll_interval_s, TRUST_MIN_S)
-
-
-def oldest_useful_sample(ctx: Context, inst: Instance, now: float) -> float:
-    """The oldest sample time a view at `now` can use: the velocity horizon before the oldest
-    moment stale data may still be graded at."""
-    return now - trust_s(inst.poll_interval_s) - horizon_min(ctx, inst) * 60
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How far the last good data of an account can be trusted at `now`.
-
-    Args:
-        age_s: seconds since the last good data was read (None: never).
-        stale: the numbers are not from a recent successful poll (the last poll failed, or
-            none succeeded for over two intervals).
-        usable: still recent enough to grade (within TRUST_INTERVALS intervals).
-        error: what went wrong, as a sentence, or None.
-        error_code: machine code of the error, or None.
-    """
-
-    age_s: float | None
-    stale: bool
-    usable: bool
-    error: str | None
-    error_code: str | None
-
-
-def freshness(snap: Snapshot, poll_interval_s: int, now: float) -> Freshness:
-    age = now - snap.ok_at if snap.ok_at is not None else None
-    overdue = age is not None and age > 2 * poll_interval_s + 60
-    error = snap.error["message"] if snap.error else None
-    code = snap.error["code"] if snap.error else None
-    if error is None and overdue:
-        error = f"No successful poll for {age / 60:.0f} min; check that a worker is running."
-        code = "no_recent_poll"
-    usable = age is not None and age <= trust_s(poll_interval_s)
-    return Freshness(age, snap.error is not None or overdue, usable, error, code)
 
 
 @dataclass(frozen=True)
@@ -91,7 +45,7 @@ class AccountView:
     provider: str
     fp: str
     snapshot: Snapshot | None
-    subscribers: list[str]
+    subscribers: int
     share: float
     status: Status
     windows: dict[str, dict[str, Any]]
@@ -99,27 +53,49 @@ class AccountView:
 
     def to_dict(self) -> dict[str, Any]:
         if self.snapshot is None or self.fresh is None:
-            return {"status": Status.UNKNOWN.value, "error": NO_DATA, "stale": False, "windows": {}}
+            return {
+                "status": Status.UNKNOWN.value,
+                "error": NO_DATA,
+                "error_code": NEVER_POLLED,
+                "stale": False,
+                "windows": {},
+            }
         snap, fresh = self.snapshot, self.fresh
         return {
             "status": self.status.value,
             "stale": fresh.stale,
             "error": fresh.error,
             "error_code": fresh.error_code,
-            "polled_at": iso(snap.polled_at),
-            "data_at": iso(snap.ok_at),
-            "data_age_s": round(fresh.age_s) if fresh.age_s is not None else None,
+            "polled_at": snap.polled_at,
+            "data_at": snap.ok_at,
+            "data_age_s": fresh.age_s,
             "plan": snap.plan,
             "windows": self.windows,
         }
 
 
-def _window_samples(samples: list[StoredSample], window: str) -> list[Sample]:
-    return [
-        Sample(t=s.t, utilization=s.windows[window][0], resets_at=s.windows[window][1])
-        for s in samples
-        if window in s.windows
-    ]
+def window_view(
+    forecast: WindowForecast, cap: float, metadata: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One graded window as the API's window object, unrounded (web/schemas rounds and
+    formats): the forecast's fields, `effective_cap` the cap it was graded against, `cap` the
+    window's own (hard) cap, `resets_at` in epoch seconds."""
+    view = {
+        "utilization": forecast.utilization,
+        "velocity_pct_per_hour": forecast.velocity_pct_per_hour,
+        "projected_exhaustion_min": forecast.projected_exhaustion_min,
+        "projected_at_reset": forecast.projected_at_reset,
+        "resets_at": forecast.resets_at,
+        "status": forecast.status.value,
+        "outlook_code": forecast.outlook.value,
+        "stale": forecast.stale,
+        "cap": cap,
+        "effective_cap": forecast.cap,
+        "samples_used": forecast.samples_used,
+    }
+    if metadata:
+        view["metadata"] = metadata
+    return view
 
 
 def _evaluate_account(
@@ -128,72 +104,85 @@ def _evaluate_account(
     provider: str,
     fp: str,
     snap: Snapshot | None,
-    samples: list[StoredSample],
-    subscribers: dict[str, str],
+    share: float,
+    subscribers: int,
     now: float,
 ) -> AccountView:
-    share = shares(subscribers).get(inst.id, 0.0) if subscribers else 1.0
+    """Grade each stored window trend of one account against the instance's effective cap."""
     if snap is None:
-        return AccountView(provider, fp, None, sorted(subscribers), share, Status.UNKNOWN, {})
-    fresh = freshness(snap, inst.poll_interval_s, now)
+        return AccountView(provider, fp, None, subscribers, share, Status.UNKNOWN, {})
+    fresh = freshness_of(snap, inst.poll_interval_s, now)
     windows: dict[str, dict[str, Any]] = {}
     for name, last in sorted(snap.windows.items()):
-        series = _window_samples(samples, name)
-        if not series or series[-1].t < (snap.ok_at or 0):
-            series.append(
-                Sample(snap.ok_at or snap.polled_at, last["utilization"], last.get("resets_at"))
-            )
         cap = cap_for(provider, name, inst.hard_caps)
         eff = effective_cap(cap, share, ctx.settings.overcommit)
-        forecast = forecast_window(
-            series,
+        forecast = grade(
+            trend_of(snap, name),
             cap=eff,
-            # Stale but usable data is graded as of the last good poll: within a window usage
-            # only grows, so the status then is the least the status can be now.
-            now=snap.ok_at if fresh.stale and fresh.usable else now,
+            now=now,
             safety_margin_min=ctx.settings.safety_margin_min,
-            horizon_min=horizon_min(ctx, inst),
-            stale=not fresh.usable,
+            fresh=fresh,
         )
-        view = forecast.to_dict()
-        view.update(
-            cap=cap,
-            effective_cap=round(eff, 2),
-            resets_at=iso(forecast.resets_at),
-            stale=fresh.stale,
-        )
-        if last.get("metadata"):
-            view["metadata"] = last["metadata"]
-        windows[name] = view
+        windows[name] = window_view(forecast, cap, last.get("metadata"))
     status = worst_status(Status(w["status"]) for w in windows.values())
-    return AccountView(provider, fp, snap, sorted(subscribers), share, status, windows, fresh)
+    return AccountView(provider, fp, snap, subscribers, share, status, windows, fresh)
 
 
-def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
-    """Every account of `inst`, graded with the instance's own effective caps."""
-    fps = dict(sorted(inst.accounts.items()))
-    store = ctx.store
-    snaps = store.snapshots.get_many(list(fps.values()))
-    samples = store.snapshots.samples_since(
-        list(fps.values()), oldest_useful_sample(ctx, inst, now)
-    )
+def evaluate_accounts(
+    ctx: Context,
+    inst: Instance,
+    reads: Mapping[str, AccountRead],
+    now: float,
+    memo: dict[tuple, AccountView] | None = None,
+) -> dict[str, AccountView]:
+    """Every account of `inst` graded with the instance's own effective caps, from what was
+    read of them (`reads`: fingerprint → AccountRead).
+
+    Args:
+        memo: shared across calls (the team view grades many instances), views of instances
+            that see an account alike (same share, poll interval and hard caps) are computed
+            once.
+    """
     views = {}
-    for provider, fp in fps.items():
-        sub_ids = store.accounts.live_subscribers(fp, now)
-        live = store.instances.get_many(sub_ids)
-        states = {i: live[i].state for i in live}
-        states.setdefault(inst.id, inst.state)
-        views[provider] = _evaluate_account(
-            ctx, inst, provider, fp, snaps.get(fp), samples.get(fp, []), states, now
-        )
+    for provider, fp in sorted(inst.accounts.items()):
+        read = reads.get(fp) or AccountRead(None, 0, 0, None)
+        weight, total, count = read.weight, read.total, read.subscribers
+        if weight is None:  # not (or no longer) a live subscriber: it still counts for itself
+            weight = weight_units(inst.state)
+            total, count = total + weight, count + 1
+        share = share_of(weight, total)
+        caps = tuple(sorted(inst.hard_caps.items()))
+        key = (fp, provider, share, count, inst.poll_interval_s, caps)
+        if memo is not None and key in memo:
+            views[provider] = memo[key]
+            continue
+        view = _evaluate_account(ctx, inst, provider, fp, read.snapshot, share, count, now)
+        views[provider] = view
+        if memo is not None:
+            memo[key] = view
     return views
 
 
-def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
-    """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
-    views = account_views(ctx, inst, now)
+def account_views(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, AccountView]:
+    """Every account of `inst`, graded with the instance's own effective caps.
+
+    `reads`: its accounts as already read at `now` (with the API key, services.instances
+    .authenticate); None reads them here.
+
+    One round trip reads everything: per account the caller's weight and the weights' total
+    (kept by the store as subscribers come and go) and the snapshot with its stored forecast.
+    """
+    if reads is None:
+        reads = ctx.store.reads.accounts(list(inst.accounts.values()), inst.id, now)
+    return evaluate_accounts(ctx, inst, reads, now)
+
+
+def instance_status(inst: Instance, views: Mapping[str, AccountView], now: float) -> dict[str, Any]:
+    """The TOKEN_STATUS of `inst` from its graded accounts."""
     advice = recommend(inst.framework, {p: v.status for p, v in views.items()})
-    result = {
+    return {
         "instance_id": inst.id,
         "project": inst.project,
         "framework": inst.framework,
@@ -204,19 +193,27 @@ def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, A
         "allocation": {
             p: {
                 "fingerprint": v.fp,
-                "subscribers": len(v.subscribers),
-                "share": round(v.share, 4),
+                "subscribers": v.subscribers,
+                "share": v.share,
                 "effective_caps": {w: d["effective_cap"] for w, d in v.windows.items()},
             }
             for p, v in views.items()
         },
     }
-    return result
 
 
-def providers_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+def status_for_instance(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, Any]:
+    """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
+    return instance_status(inst, account_views(ctx, inst, now, reads), now)
+
+
+def providers_for_instance(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, Any]:
     """`GET /v1/providers`: provider name → status and windows, for the caller's accounts."""
-    return {p: v.to_dict() for p, v in account_views(ctx, inst, now).items()}
+    return {p: v.to_dict() for p, v in account_views(ctx, inst, now, reads).items()}
 
 
 def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict[str, Any]:
@@ -232,8 +229,21 @@ def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict
         )
     view = account_views(ctx, inst, now)[name]
     if view.snapshot is None:
-        return {"name": name, "status": Status.UNKNOWN.value, "error": NO_DATA}
-    return {"name": name, "fingerprint": view.fp, "subscribers": view.subscribers, **view.to_dict()}
+        return {
+            "name": name,
+            "status": Status.UNKNOWN.value,
+            "error": NO_DATA,
+            "error_code": NEVER_POLLED,
+        }
+    subscribers = ctx.store.accounts.live_subscribers(view.fp, now)
+    if inst.id not in subscribers:
+        subscribers.append(inst.id)
+    return {
+        "name": name,
+        "fingerprint": view.fp,
+        "subscribers": sorted(subscribers),
+        **view.to_dict(),
+    }
 
 
 def account_view_at_default_caps(
@@ -241,7 +251,6 @@ def account_view_at_default_caps(
     provider: str,
     fp: str,
     snap: Snapshot | None,
-    samples: list[StoredSample],
     poll_interval_s: int,
     now: float,
 ) -> AccountView:
@@ -250,9 +259,8 @@ def account_view_at_default_caps(
     computed exactly as an instance's own view of the account.
 
     Args:
-        samples: the account's stored samples over any span; only those inside the velocity
-            horizon are used, the same ones `account_views` reads.
-        poll_interval_s: the account's poll interval (its fastest subscriber's), seconds.
+        poll_interval_s: the account's poll interval (its fastest subscriber's), seconds; used
+            only when the snapshot does not record the one its poll used.
     """
     whole = Instance(
         id="",
@@ -264,6 +272,4 @@ def account_view_at_default_caps(
         heartbeat_at=now,
         expires_at=now,
     )
-    since = oldest_useful_sample(ctx, whole, now)
-    recent = [s for s in samples if s.t >= since]
-    return _evaluate_account(ctx, whole, provider, fp, snap, recent, {}, now)
+    return _evaluate_account(ctx, whole, provider, fp, snap, 1.0, 0, now)

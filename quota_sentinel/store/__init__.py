@@ -7,11 +7,14 @@ from dataclasses import dataclass
 import redis
 
 from quota_sentinel.store.accounts import AccountStore
+from quota_sentinel.store.alerts import AlertStore
+from quota_sentinel.store.counters import PollCounts
 from quota_sentinel.store.due import DueQueue
 from quota_sentinel.store.instances import InstanceStore
 from quota_sentinel.store.keys import Keys
 from quota_sentinel.store.locks import Locks
 from quota_sentinel.store.ratelimit import RateLimiter
+from quota_sentinel.store.reads import Reads
 from quota_sentinel.store.snapshots import SnapshotStore
 
 
@@ -27,6 +30,9 @@ class Store:
     due: DueQueue
     locks: Locks
     rate: RateLimiter
+    alerts: AlertStore
+    poll_counts: PollCounts
+    reads: Reads
 
     @classmethod
     def open(cls, r: redis.Redis, prefix: str) -> Store:
@@ -40,6 +46,9 @@ class Store:
             due=DueQueue(r, keys),
             locks=Locks(r),
             rate=RateLimiter(r, keys),
+            alerts=AlertStore(r, keys),
+            poll_counts=PollCounts(r, keys),
+            reads=Reads(r, keys),
         )
 
     def ping(self) -> bool:

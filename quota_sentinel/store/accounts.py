@@ -9,24 +9,12 @@ from typing import Any
 import redis
 
 from quota_sentinel.store.keys import ACCOUNT_GRACE_S, Keys
-
-# Adds/renews one subscriber, prunes expired ones and sets every key of the account to expire
-# ACCOUNT_GRACE_S after its longest-lived subscriber: one atomic round trip, so the TTL always
-# covers the newest heartbeat even when subscribers renew concurrently.
-_TOUCH = """
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-local top = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-local ttl = 1
-if top[2] then
-  ttl = math.ceil(tonumber(top[2]) - tonumber(ARGV[3]) + tonumber(ARGV[4]))
-  if ttl < 1 then ttl = 1 end
-end
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ttl) end
-end
-return ttl
-"""
+from quota_sentinel.store.weights import (
+    DEFAULT_WEIGHT,
+    LEAVE_LUA,
+    PRUNE_LUA,
+    TOUCH_LUA,
+)
 
 # Updates fields of an account hash only while it exists: a plain HSET on an expired account
 # would recreate the key without a TTL.
@@ -52,12 +40,20 @@ class AccountStore:
     def __init__(self, r: redis.Redis, keys: Keys) -> None:
         self.r = r
         self.keys = keys
-        self._touch = r.register_script(_TOUCH)
         self._set_fields = r.register_script(_SET_FIELDS)
+        self._prune = r.register_script(PRUNE_LUA)
 
     def _account_keys(self, fp: str) -> list[str]:
         k = self.keys
-        return [k.account(fp), k.subscribers(fp), k.snapshot(fp), k.samples(fp), k.history(fp)]
+        return [
+            k.account(fp),
+            k.subscribers(fp),
+            k.snapshot(fp),
+            k.samples(fp),
+            k.history(fp),
+            k.alert_state(fp),
+            k.weights(fp),
+        ]
 
     def upsert(self, account: Account, pipe: redis.client.Pipeline) -> None:
         """Queues writing provider, options and credentials (state and poll times are kept)."""
@@ -71,18 +67,27 @@ class AccountStore:
         )
 
     def subscribe(
-        self, fp: str, instance_id: str, expires_at: float, now: float, pipe: redis.client.Pipeline
+        self,
+        fp: str,
+        instance_id: str,
+        weight: int,
+        expires_at: float,
+        now: float,
+        pipe: redis.client.Pipeline,
     ) -> None:
-        """Queues adding/renewing a subscriber and re-expiring all of the account's keys."""
-        self._touch(
-            keys=self._account_keys(fp),
-            args=[instance_id, repr(expires_at), repr(now), ACCOUNT_GRACE_S],
-            client=pipe,
-        )
+        """Queues adding/renewing a subscriber with its weight (engine WEIGHT_UNITS of its state;
+        it replaces the one it had) and re-expiring all of the account's keys."""
+        keys = self._account_keys(fp)
+        args = [instance_id, repr(expires_at), repr(now), ACCOUNT_GRACE_S, weight]
+        # EVAL, not EVALSHA: a pipeline holding a registered script first asks Redis whether the
+        # script is loaded, one more round trip per request.
+        pipe.eval(TOUCH_LUA, len(keys), *keys, *args)
 
     def unsubscribe(self, fp: str, instance_id: str, pipe: redis.client.Pipeline) -> None:
-        """Queues removing a subscriber; the account keys expire on their own after the grace."""
-        pipe.zrem(self.keys.subscribers(fp), instance_id)
+        """Queues removing a subscriber and its weight; the account keys expire on their own
+        after the grace."""
+        keys = [self.keys.subscribers(fp), self.keys.weights(fp)]
+        pipe.eval(LEAVE_LUA, len(keys), *keys, instance_id)
 
     def get(self, fp: str) -> Account | None:
         data = self.r.hgetall(self.keys.account(fp))
@@ -100,9 +105,7 @@ class AccountStore:
 
     def replace_credentials(self, fp: str, credentials: str, pipe: redis.client.Pipeline) -> None:
         """Queues storing fresh (encrypted) credentials of an existing account."""
-        self._set_fields(
-            keys=[self.keys.account(fp)], args=["credentials", credentials], client=pipe
-        )
+        pipe.eval(_SET_FIELDS, 1, self.keys.account(fp), "credentials", credentials)
 
     def mark_attempt(self, fp: str, at: float) -> None:
         """Records when a poll of the account started (the min-poll-gap rule reads it)."""
@@ -111,24 +114,32 @@ class AccountStore:
     def save_state(self, fp: str, state: dict[str, Any], pipe: redis.client.Pipeline) -> None:
         """Queues storing the provider's state (e.g. DeepSeek's reference balance)."""
         args = ["state", json.dumps(state, sort_keys=True)]
-        self._set_fields(keys=[self.keys.account(fp)], args=args, client=pipe)
+        pipe.eval(_SET_FIELDS, 1, self.keys.account(fp), *args)
 
     def live_subscribers(self, fp: str, now: float) -> list[str]:
         """Ids of subscribers whose expiry is ahead of `now`."""
         return self.r.zrangebyscore(self.keys.subscribers(fp), now, "+inf")
 
-    def subscriber_counts(self, fps: list[str], now: float) -> dict[str, int]:
+    def prune_subscribers(self, fp: str, now: float) -> int:
+        """Drops expired subscribers and their weights; returns how many live ones remain."""
+        keys = [self.keys.subscribers(fp), self.keys.weights(fp)]
+        return self._prune(keys=keys, args=[repr(now)])
+
+    def weights(self, fps: list[str], now: float) -> dict[str, dict[str, int]]:
+        """Each account's live subscribers → weight (WEIGHT_UNITS), expired ones pruned first,
+        in one round trip (the team view's allocation of every instance)."""
         p = self.r.pipeline(transaction=False)
         for fp in fps:
-            p.zcount(self.keys.subscribers(fp), now, "+inf")
-        return dict(zip(fps, p.execute(), strict=True))
-
-    def prune_subscribers(self, fp: str, now: float) -> int:
-        """Drops expired subscribers; returns how many live ones remain."""
-        p = self.r.pipeline()
-        p.zremrangebyscore(self.keys.subscribers(fp), "-inf", now)
-        p.zcard(self.keys.subscribers(fp))
-        return p.execute()[1]
+            keys = [self.keys.subscribers(fp), self.keys.weights(fp)]
+            p.eval(PRUNE_LUA, len(keys), *keys, repr(now))
+            p.zrange(self.keys.subscribers(fp), 0, -1)
+            p.hgetall(self.keys.weights(fp))
+        replies = p.execute()
+        out = {}
+        for i, fp in enumerate(fps):
+            ids, stored = replies[3 * i + 1], replies[3 * i + 2]
+            out[fp] = {sub: int(stored.get(sub, DEFAULT_WEIGHT)) for sub in ids}
+        return out
 
     def exists(self, fp: str) -> bool:
         return bool(self.r.exists(self.keys.account(fp)))

@@ -44,6 +44,16 @@ def _to_hash(inst: Instance) -> dict[str, str]:
     }
 
 
+def _pairs(flat: list[str]) -> dict[str, str]:
+    """A Lua script's HGETALL reply (field, value, field, value, …) as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def instance_from_reply(instance_id: str, flat: list[str]) -> Instance:
+    """The instance from a Lua script's HGETALL reply of its hash."""
+    return _from_hash(instance_id, _pairs(flat))
+
+
 def _from_hash(instance_id: str, data: dict[str, str]) -> Instance:
     return Instance(
         id=instance_id,
@@ -59,12 +69,35 @@ def _from_hash(instance_id: str, data: dict[str, str]) -> Instance:
     )
 
 
+# The instance an API key (by hash) belongs to, in one round trip. KEYS: the api-key entry.
+# ARGV: the instance key with an empty id (keys.instance("")).
+_BY_KEY = """
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return {id, redis.call('HGETALL', ARGV[1] .. id)}
+"""
+
+# Every live instance in one reply: ids from the index whose expiry is ahead, each with its
+# hash (an id whose hash already expired comes with an empty one). KEYS: the index. ARGV: now,
+# the instance key with an empty id.
+_LIVE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+local out = {}
+for i, id in ipairs(ids) do
+  out[i] = {id, redis.call('HGETALL', ARGV[2] .. id)}
+end
+return out
+"""
+
+
 class InstanceStore:
     """Reads and writes instances; every write sets the TTL in the same MULTI/EXEC."""
 
     def __init__(self, r: redis.Redis, keys: Keys) -> None:
         self.r = r
         self.keys = keys
+        self._by_key = r.register_script(_BY_KEY)
+        self._live = r.register_script(_LIVE)
 
     def save(
         self, inst: Instance, key_hash: str, pipe: redis.client.Pipeline | None = None
@@ -102,9 +135,12 @@ class InstanceStore:
                 found[instance_id] = _from_hash(instance_id, data)
         return found
 
-    def id_for_key(self, key_hash: str) -> str | None:
-        """The instance id an API key (by hash) belongs to, or None if unknown or expired."""
-        return self.r.get(self.keys.api_key(key_hash))
+    def by_key(self, key_hash: str) -> Instance | None:
+        """The live instance an API key (by hash) belongs to, or None, in one round trip."""
+        found = self._by_key(keys=[self.keys.api_key(key_hash)], args=[self.keys.instance("")])
+        if not found or not found[1]:
+            return None
+        return instance_from_reply(found[0], found[1])
 
     def touch(
         self,
@@ -134,6 +170,15 @@ class InstanceStore:
     def live_ids(self, now: float) -> list[str]:
         """Ids in the index whose expiry is still ahead."""
         return self.r.zrangebyscore(self.keys.instances(), now, "+inf")
+
+    def live(self, now: float) -> dict[str, Instance]:
+        """Every live instance (the team view), in one round trip."""
+        rows = self._live(keys=[self.keys.instances()], args=[repr(now), self.keys.instance("")])
+        return {
+            instance_id: instance_from_reply(instance_id, flat)
+            for instance_id, flat in rows
+            if flat
+        }
 
     def prune(self, now: float) -> int:
         """Drops index entries of instances that expired; returns how many."""

@@ -15,6 +15,13 @@ HISTORY_SLOT_S = 900
 HISTORY_RETENTION_S = 35 * 24 * 3600
 # A claimed due entry comes back after this lease if its poll job is lost.
 DUE_LEASE_S = 120
+# Poll outcome counters live while polls keep coming; a month of silence resets them (a
+# counter reset is normal for Prometheus).
+POLL_COUNTS_TTL_S = 30 * 24 * 3600
+# Alerts: the per-transition dedup key, each stored alert and the recent list shown on the
+# dashboard live a day; the recent list keeps at most RECENT_ALERTS_MAX entries.
+ALERT_TTL_S = 24 * 3600
+RECENT_ALERTS_MAX = 50
 
 
 class Keys:
@@ -45,14 +52,22 @@ class Keys:
         """zset instance id → expiry (epoch s). TTL: the account's."""
         return f"{self.prefix}acct:{fp}:subs"
 
+    def weights(self, fp: str) -> str:
+        """hash: subscriber id → its weight in tenths (engine WEIGHT_UNITS), and `_total` → their
+        sum, kept equal to the live subscribers of `subscribers(fp)` by every script that adds,
+        renews, removes or prunes one (store/accounts.py). TTL: the account's."""
+        return f"{self.prefix}acct:{fp}:weights"
+
     def snapshot(self, fp: str) -> str:
-        """string (JSON): last poll outcome, last good windows, error, failures.
+        """string (JSON): last poll outcome, last good windows, error, failures, the poll
+        interval used and each window's forecast trend (computed once per poll by the worker).
         TTL: the account's."""
         return f"{self.prefix}acct:{fp}:snap"
 
     def samples(self, fp: str) -> str:
-        """zset poll time → JSON {t, windows: {name: [utilization, resets_at]}}, one member per
-        poll (a retry at the same time replaces it). Bounded by SAMPLE_RETENTION_S and
+        """zset poll time → JSON {t, windows: {name: [utilization, resets_at]}, interval}, one
+        member per poll (a retry at the same time replaces it); a failed poll's member has no
+        windows and its `error` code. Bounded by SAMPLE_RETENTION_S and
         SAMPLE_MAX_COUNT. TTL: the account's."""
         return f"{self.prefix}acct:{fp}:samples"
 
@@ -77,6 +92,32 @@ class Keys:
     def last_poll(self) -> str:
         """string: epoch s of the latest poll any worker finished. TTL: one day."""
         return f"{self.prefix}lastpoll"
+
+    def poll_counts(self) -> str:
+        """hash `provider|outcome` → polls (outcome: ok or the error code). TTL:
+        POLL_COUNTS_TTL_S, renewed by each increment."""
+        return f"{self.prefix}polls"
+
+    def alert_state(self, fp: str) -> str:
+        """hash: the last status each window was alerted at, `credentials` and `polling`
+        (ok / failing). TTL: the account's, renewed at each poll."""
+        return f"{self.prefix}acct:{fp}:alerting"
+
+    def alert(self, alert_id: str) -> str:
+        """string (JSON): one alert's generic body, read by its delivery jobs. TTL:
+        ALERT_TTL_S; written with SET NX, so it is also the transition's dedup key."""
+        return f"{self.prefix}alert:{alert_id}"
+
+    def recent_alerts(self) -> str:
+        """list of alert JSON, newest first, at most RECENT_ALERTS_MAX. TTL: ALERT_TTL_S,
+        renewed by each push."""
+        return f"{self.prefix}alerts"
+
+    def receivers_down(self) -> str:
+        """hash receiver id → JSON {label, since, alert}: receivers given up on after every
+        retry; a later delivery that succeeds removes its entry. TTL: ALERT_TTL_S, renewed
+        by each mark."""
+        return f"{self.prefix}webhooks:down"
 
     def pattern(self) -> str:
         """SCAN pattern matching every key of this deployment (maintenance and tests only)."""

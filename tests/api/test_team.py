@@ -6,16 +6,11 @@ import json
 
 import pytest
 
-from quota_sentinel.services.team import (
-    SPARKLINE_POINTS,
-    history_span_s,
-    human_duration,
-    outlook,
-    sparkline,
-    window_length_s,
-)
+from quota_sentinel.engine.windows import window_length_s
+from quota_sentinel.services.team import SPARKLINE_POINTS, history_span_s, outlook, sparkline
 from quota_sentinel.store.keys import HISTORY_RETENTION_S
 from quota_sentinel.store.snapshots import StoredSample
+from quota_sentinel.web.schemas.phrasing import human_duration, outlook_text
 from tests.api.helpers import API_KEY_RE, assert_absent, assert_envelope, poll_now
 from tests.dashboard.scenario import ADMIN_TOKEN, HOSTILE_PROJECT, ZAI_5H, build_team
 from tests.factories import key_header, register
@@ -133,8 +128,12 @@ def test_team_account_shows_windows_forecasts_and_subscribers(team, view):
     assert five["velocity_pct_per_hour"] > 60
     assert five["outlook"].startswith("at its cap; resets in 3 h")
     weekly = zai["windows"]["weekly"]
-    assert weekly["status"] == "GREEN" and weekly["velocity_pct_per_hour"] == pytest.approx(6)
-    assert weekly["outlook"].startswith("runs out in ~")
+    # 6 %/h fitted on a few whole-percent readings, vouched for two standard errors down.
+    assert weekly["status"] == "GREEN" and 4.0 < weekly["velocity_pct_per_hour"] < 6.0
+    # GREEN, yet at this rate the cap comes days before the weekly reset: said plainly.
+    assert weekly["outlook_code"] == "ahead_of_pace"
+    assert weekly["outlook"].startswith("ahead of pace: runs out in ~")
+    assert weekly["outlook"].endswith("before the reset")
     assert weekly["projected_at_reset"] > weekly["utilization"]
 
 
@@ -143,8 +142,8 @@ def test_team_deepseek_runs_out_before_any_reset(team, view):
 
     assert balance["status"] == "YELLOW"
     assert balance["utilization"] == 40
-    assert balance["velocity_pct_per_hour"] == pytest.approx(48)
-    assert balance["runs_out_in_min"] == pytest.approx(56.2, abs=0.1)
+    assert 47.0 < balance["velocity_pct_per_hour"] <= 48.0
+    assert balance["runs_out_in_min"] == pytest.approx((85 - 40) / 48 * 60, abs=1.0)
     assert balance["outlook"] == "runs out in ~56 min"
     assert balance["resets_at"] is None and balance["resets_in_min"] is None
 
@@ -291,13 +290,27 @@ def test_outlook_says_lasts_until_reset_when_the_reset_comes_first():
         "utilization": 50.0,
         "effective_cap": 80.0,
         "projected_exhaustion_min": 300.0,
-        "resets_at": "1970-01-01T02:00:00+00:00",
+        "resets_at": 7200.0,  # epoch seconds: services hand times over unformatted
     }
 
     result = outlook(window, now=3600.0)
 
-    assert result == {
-        "runs_out_in_min": None,
-        "resets_in_min": 60.0,
-        "outlook": "lasts until reset (in 1 h)",
+    assert result == {"runs_out_in_min": None, "resets_in_min": 60.0}
+    assert outlook_text({**window, **result}) == "lasts until reset (in 1 h)"
+
+
+def test_outlook_says_ahead_of_pace_when_green_but_the_cap_comes_first():
+    window = {
+        "utilization": 25.0,
+        "effective_cap": 80.0,
+        "projected_exhaustion_min": 9 * 60.0,
+        "resets_at": 3600.0 + 3 * 24 * 3600.0,
+        "outlook_code": "ahead_of_pace",
     }
+
+    result = outlook(window, now=3600.0)
+
+    assert result == {"runs_out_in_min": 540.0, "resets_in_min": 3 * 24 * 60.0}
+    assert outlook_text({**window, **result}) == (
+        "ahead of pace: runs out in ~9 h, 2 d 15 h before the reset"
+    )

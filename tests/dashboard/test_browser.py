@@ -4,6 +4,7 @@ arrive without a reload. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT_MS = 10_000
+# The skip reason tests/conftest.py looks for to name the skip in the summary.
+BROWSER_SKIP = "no Chromium at /usr/bin/chromium: sudo apt-get install chromium"
 # The light and dark palettes of dashboard.css, as computed styles report them.
 LIGHT = {
     "GREEN": "rgb(26, 127, 55)",
@@ -45,7 +48,7 @@ DARK_RED = "rgb(248, 81, 73)"
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium: install Debian's chromium")
+        pytest.skip(BROWSER_SKIP)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -114,10 +117,13 @@ def test_dashboard_shows_every_account_and_follows_polls_without_reloading(
     assert _colour(weekly.locator(".bar .fill"), "backgroundColor") == LIGHT["GREEN"]
     assert "at reset" in weekly.locator(".numbers").inner_text()
     assert weekly.locator(".bar .projected").count() == 1
+    ahead = weekly.locator(".outlook.ahead")
+    assert ahead.inner_text().startswith("ahead of pace: runs out in ~")
 
     balance = _card(page, team.fps["deepseek"]).locator('[data-window="balance"]')
     assert balance.locator(".window-used").inner_text() == "40%"
-    assert "+48.0 %/h" in balance.locator(".numbers").inner_text()
+    # 48 %/h fitted on a few readings, vouched for two standard errors down.
+    assert re.search(r"\+4[78]\.\d %/h", balance.locator(".numbers").inner_text())
     assert balance.locator(".outlook").inner_text() == "runs out in ~56 min"
 
     china = _card(page, team.fps["zai_cn"]).locator('[data-window="5h"]')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -41,6 +42,11 @@ CASE = ProviderCase.keyed(
     errors={"404": ProviderError},
     secret_field="token",
     missing="No GitHub token",
+    reads=("quota_snapshots", "monthly_quotas", "limited_user_quotas", "copilot_plan"),
+    unreadable=(
+        {"quota_snapshots": {"premium_interactions": {"entitlement": "n/a", "remaining": 3}}},
+        "quota_snapshots.premium_interactions.entitlement",
+    ),
 )
 
 
@@ -132,22 +138,60 @@ def test_utilization_from_counts_when_percent_is_missing(fake: CopilotFake, poll
     assert windows["chat"].utilization == 75.0
 
 
-def test_numbers_as_strings_and_clamping(fake: CopilotFake, poll) -> None:
+def test_numbers_as_strings(fake: CopilotFake, poll) -> None:
     fake.set_body(
         _user(
             premium_interactions={
                 "entitlement": "1500",
-                "remaining": "-3",
-                "percent_remaining": "60.5",
+                "remaining": "600",
+                "percent_remaining": "40",
                 "overage_count": "4",
+                "unlimited": False,
             },
-            chat={"entitlement": 100, "remaining": 0, "percent_remaining": -2},
         )
     )
-    windows = poll().windows
-    # remaining -1/-3 are the unlimited sentinels: no window even with a percentage.
-    assert "monthly" not in windows
-    assert windows["chat"].utilization == 100.0
+    window = poll().windows["monthly"]
+    assert window.utilization == 60.0
+    assert window.metadata["overage_count"] == 4.0
+
+
+def test_over_quota_reads_above_100_percent_not_unlimited(fake: CopilotFake, poll) -> None:
+    fake.set_shape("overage")
+    window = poll().windows["monthly"]
+    assert window.utilization == pytest.approx(100.333)
+    assert window.metadata["overage"] == 1.0
+    fake.set_body(
+        _user(premium_interactions={"entitlement": 300, "remaining": -75, "unlimited": False})
+    )
+    assert poll().windows["monthly"].utilization == pytest.approx(125.0)
+
+
+def test_only_unlimited_true_means_unlimited(fake: CopilotFake, poll) -> None:
+    fake.set_body(
+        _user(
+            premium_interactions={"entitlement": 300, "remaining": -1, "unlimited": True},
+            chat={"entitlement": -1, "remaining": -1, "percent_remaining": 100},
+        )
+    )
+    assert poll().windows == {}
+
+
+@pytest.mark.parametrize(
+    ("bucket", "field"),
+    [
+        ({"entitlement": "lots", "remaining": 3}, "premium_interactions.entitlement with text"),
+        ({"entitlement": 300, "percent_remaining": []}, "interactions.percent_remaining with a"),
+        ({"entitlement": 300}, "premium_interactions without percent_remaining"),
+        ("300", "quota_snapshots.premium_interactions with text, not an object"),
+    ],
+)
+def test_an_unreadable_bucket_is_an_error_naming_the_field(
+    fake: CopilotFake, poll, bucket: Any, field: str
+) -> None:
+    fake.set_body(_user(premium_interactions=bucket))
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert field in err.value.message
 
 
 @pytest.mark.parametrize(
@@ -355,3 +399,14 @@ def test_no_token_reaches_a_message_or_a_log_line(
     assert len(messages) == 4
     assert TOKEN not in caplog.text
     assert all(TOKEN not in message for message in messages)
+
+
+def test_a_registered_github_username_stays_one_path_segment(fake: CopilotFake, poll) -> None:
+    # docs/security.md: a registration cannot steer the server to another upstream URL.
+    fake.fail("404")
+    evil = "../../octo-dev/x?year=1#frag"
+    with pytest.raises(ProviderError):
+        poll(github_username=evil, plan="pro", now=JUNE_1 - 86400)
+    sent = fake.upstream.last()
+    assert sent.path == billing_path(quote(evil, safe=""))
+    assert sent.query == {"year": "2026", "month": "5"}

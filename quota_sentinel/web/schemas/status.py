@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from quota_sentinel.web.schemas.fields import Moment, Rounded
+
 STATUS = "GREEN, YELLOW, RED or UNKNOWN"
 
 
 class WindowSchema(ma.Schema):
-    utilization = ma.fields.Float(allow_none=True, metadata={"description": "% used"})
-    velocity_pct_per_hour = ma.fields.Float(allow_none=True)
-    projected_exhaustion_min = ma.fields.Float(
-        allow_none=True, metadata={"description": "minutes until the effective cap"}
-    )
-    projected_at_reset = ma.fields.Float(allow_none=True)
-    resets_at = ma.fields.String(allow_none=True)
+    utilization = Rounded(metadata={"description": "% used"})
+    velocity_pct_per_hour = Rounded()
+    projected_exhaustion_min = Rounded(metadata={"description": "minutes until the effective cap"})
+    projected_at_reset = Rounded()
+    resets_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
     status = ma.fields.String(metadata={"description": STATUS})
     stale = ma.fields.Boolean()
-    cap = ma.fields.Float()
-    effective_cap = ma.fields.Float()
+    cap = Rounded()
+    effective_cap = Rounded()
     samples_used = ma.fields.Integer()
+    outlook_code = ma.fields.String(
+        metadata={
+            "description": "where the window is heading: no_data, at_cap, runs_out (YELLOW or"
+            " RED), ahead_of_pace (GREEN, but at this rate the cap comes before the reset),"
+            " rising (no reset known), lasts_until_reset or not_rising"
+        }
+    )
     metadata = ma.fields.Dict()
 
 
@@ -28,9 +35,9 @@ class ProviderStatusSchema(ma.Schema):
     stale = ma.fields.Boolean()
     error = ma.fields.String(allow_none=True)
     error_code = ma.fields.String(allow_none=True)
-    polled_at = ma.fields.String(allow_none=True)
-    data_at = ma.fields.String(allow_none=True)
-    data_age_s = ma.fields.Integer(allow_none=True)
+    polled_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    data_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    data_age_s = Rounded(0, metadata={"type": "integer"})
     plan = ma.fields.String(allow_none=True)
     windows = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(WindowSchema))
 
@@ -44,8 +51,8 @@ class ProviderDetailSchema(ProviderStatusSchema):
 class AllocationSchema(ma.Schema):
     fingerprint = ma.fields.String()
     subscribers = ma.fields.Integer()
-    share = ma.fields.Float()
-    effective_caps = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    share = Rounded(4)
+    effective_caps = ma.fields.Dict(keys=ma.fields.String(), values=Rounded())
 
 
 class TokenStatusSchema(ma.Schema):
@@ -67,12 +74,28 @@ class TokenStatusSchema(ma.Schema):
     allocation = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(AllocationSchema))
 
 
+class WebhookDownSchema(ma.Schema):
+    receiver = ma.fields.String(metadata={"description": "format and host, never the URL"})
+    since = ma.fields.String()
+    reason = ma.fields.String()
+
+
+class WebhooksHealthSchema(ma.Schema):
+    configured = ma.fields.Integer()
+    down = ma.fields.List(ma.fields.Nested(WebhookDownSchema))
+
+
 class HealthSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": "ok or unavailable"})
     redis = ma.fields.String()
     version = ma.fields.String()
     last_poll_age_s = ma.fields.Float(allow_none=True)
     workers = ma.fields.Integer(allow_none=True)
+    webhooks = ma.fields.Nested(
+        WebhooksHealthSchema,
+        allow_none=True,
+        metadata={"description": "receivers configured, and those given up on after retries"},
+    )
 
 
 class ProviderMapSchema(ma.Schema):

@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from quota_sentinel.web.schemas.fields import Moment, Rounded
+from quota_sentinel.web.schemas.phrasing import error_headline, outlook_text
 from quota_sentinel.web.schemas.status import STATUS, AllocationSchema, WindowSchema
 
 
 class TeamWindowSchema(WindowSchema):
-    runs_out_in_min = ma.fields.Float(
-        allow_none=True,
+    runs_out_in_min = Rounded(
+        1,
         metadata={
             "description": "minutes until the cap at the current velocity, when that "
             "comes before the reset"
         },
     )
-    resets_in_min = ma.fields.Float(allow_none=True, metadata={"description": "minutes"})
-    outlook = ma.fields.String(
-        metadata={"description": 'e.g. "runs out in ~3 h 20 min", "lasts until reset (in 2 h)"'}
+    resets_in_min = Rounded(1, metadata={"description": "minutes"})
+    outlook = ma.fields.Function(
+        outlook_text,
+        metadata={
+            "type": "string",
+            "description": 'e.g. "runs out in ~3 h 20 min", "lasts until reset (in 2 h)"',
+        },
     )
     history = ma.fields.List(
         ma.fields.List(ma.fields.Float()),
@@ -39,11 +45,13 @@ class TeamAccountSchema(ma.Schema):
     stale = ma.fields.Boolean(metadata={"description": "the last poll failed; data is older"})
     error = ma.fields.String(allow_none=True, metadata={"description": "the last poll's error"})
     error_code = ma.fields.String(allow_none=True)
-    error_headline = ma.fields.String(allow_none=True)
-    polled_at = ma.fields.String(allow_none=True)
-    polled_age_s = ma.fields.Integer(allow_none=True)
-    data_at = ma.fields.String(allow_none=True)
-    data_age_s = ma.fields.Integer(allow_none=True)
+    error_headline = ma.fields.Function(
+        error_headline, metadata={"type": "string", "nullable": True}
+    )
+    polled_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    polled_age_s = Rounded(0, metadata={"type": "integer"})
+    data_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    data_age_s = Rounded(0, metadata={"type": "integer"})
     subscribers = ma.fields.Integer(metadata={"description": "live instances using the account"})
     projects = ma.fields.List(ma.fields.String())
     poll_interval_s = ma.fields.Integer()
@@ -74,8 +82,34 @@ class TeamSummarySchema(ma.Schema):
     instances = ma.fields.Integer()
 
 
+class TeamAlertSchema(ma.Schema):
+    id = ma.fields.String()
+    event = ma.fields.String(
+        metadata={
+            "description": "window.status_changed, account.credentials_failed or "
+            "account.polls_failing"
+        }
+    )
+    severity = ma.fields.String(metadata={"description": "info, warning or critical"})
+    provider = ma.fields.String()
+    account = ma.fields.String(metadata={"description": "short fingerprint"})
+    plan = ma.fields.String(allow_none=True)
+    window = ma.fields.String(allow_none=True)
+    from_ = ma.fields.String(data_key="from", attribute="from", allow_none=True)
+    to = ma.fields.String()
+    utilization = ma.fields.Float(allow_none=True)
+    projected_exhaustion_min = ma.fields.Float(allow_none=True)
+    resets_at = ma.fields.String(allow_none=True)
+    at = ma.fields.String()
+    message = ma.fields.String()
+
+
 class TeamSchema(ma.Schema):
     generated_at = ma.fields.String(metadata={"description": "the server's time of the view"})
     summary = ma.fields.Nested(TeamSummarySchema)
     accounts = ma.fields.List(ma.fields.Nested(TeamAccountSchema))
     instances = ma.fields.List(ma.fields.Nested(TeamInstanceSchema))
+    alerts = ma.fields.List(
+        ma.fields.Nested(TeamAlertSchema),
+        metadata={"description": "the latest alerts (a day at most), newest first"},
+    )
