@@ -96,6 +96,7 @@ def test_every_number_is_held_to_its_bounds(var: Variable):
 
 def test_the_readme_lists_every_variable():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    table = readme[readme.index("## Configuration") :]
+    start = readme.index("## Configuration")
+    table = readme[start : readme.find("\n## ", start + 1)]
     missing = [var.name for var in VARIABLES if f"`{var.name}`" not in table]
     assert not missing, f"README's Configuration table lacks {missing}"
