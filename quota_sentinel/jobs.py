@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import redis
 from rq import Queue
@@ -17,6 +18,13 @@ ENQUEUE_DUE_POLLS = "workers.ticking.enqueue_due_polls"
 REAP_EXPIRED = "workers.maintenance.reap_expired"
 
 POLL_JOB_TIMEOUT_S = 60
+# A running poll holds the account's lock with this TTL and renews it every third of it: a
+# started job whose lock is gone was abandoned (its worker died) and may be replaced.
+POLL_LOCK_TTL_S = 15
+# The scheduler's dispatcher tick (seconds); health calls the scheduler late after
+# TICK_LATE_AFTER_S without one (generous: a tick waits behind polls in a busy worker).
+TICK_INTERVAL_S = 5
+TICK_LATE_AFTER_S = 6 * TICK_INTERVAL_S
 # A unique job id stays taken while the job hash lives. A finished poll's hash is deleted at
 # once (result_ttl 0; nothing reads poll results): a kept hash refused the next poll of the
 # account (POST /v1/poll, or a tick after a slow poll), and the claimed due entry then waited
@@ -46,10 +54,11 @@ class JobQueue:
         return Queue(self.names[purpose], connection=self.r)
 
     def enqueue_poll(self, fp: str) -> bool:
-        """Enqueues `poll_account(fp)` unless a poll of that account is already queued.
+        """Enqueues `poll_account(fp)` unless a job of that account already exists.
 
         Returns:
-            True if a job was enqueued, False if one with the same id already exists.
+            True if a job was enqueued, False if one with the same id already exists (see
+            `poll_job` for what it is doing).
         """
         try:
             self.queue("poll").enqueue(
@@ -62,9 +71,30 @@ class JobQueue:
                 failure_ttl=POLL_FAILURE_TTL_S,
             )
         except DuplicateJobError:
-            log.debug("poll of %s already queued", fp)
+            log.debug("poll of %s already exists", fp)
             return False
         return True
+
+    def poll_job(self, fp: str) -> PollJob | None:
+        """The existing poll job of an account: its RQ status and when it started (epoch s)."""
+        job = self.queue("poll").fetch_job(poll_job_id(fp))
+        if job is None:
+            return None
+        status = job.get_status(refresh=False)
+        started = job.started_at.timestamp() if job.started_at else None
+        return PollJob(str(status.value if status else "unknown"), started)
+
+    def discard_poll(self, fp: str) -> None:
+        """Deletes an account's poll job (one a dead worker abandoned), freeing its unique id."""
+        job = self.queue("poll").fetch_job(poll_job_id(fp))
+        if job is not None:
+            job.delete()
+
+
+@dataclass(frozen=True)
+class PollJob:
+    status: str  # RQ's: queued, started, finished, failed, …
+    started_at: float | None
 
 
 # Process entry points in `workers`, called by dotted name from the CLI.

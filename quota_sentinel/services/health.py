@@ -8,27 +8,45 @@ import redis
 from rq import Worker
 
 from quota_sentinel import __version__
+from quota_sentinel.jobs import TICK_LATE_AFTER_S
 from quota_sentinel.services.context import Context
 
 
+def _age(now: float, at: float | None) -> float | None:
+    return round(now - at, 1) if at else None
+
+
 def health(ctx: Context, now: float) -> dict[str, Any]:
-    """Redis reachability, workers alive, age of the latest poll (s), version."""
+    """Redis reachability, workers alive, age of the latest poll and of the latest scheduler
+    tick (s), version.
+
+    `status` is "ok", "degraded" (Redis answers but no scheduler tick ran for
+    TICK_LATE_AFTER_S: polls have stopped; the API still answers) or "unavailable" (Redis
+    is unreachable).
+    """
     try:
         ctx.store.ping()
         last = ctx.store.last_poll_at()
+        tick = ctx.store.last_tick_at()
         workers = Worker.count(connection=ctx.jobs.r)
     except redis.RedisError:
         return {
             "status": "unavailable",
             "redis": "unreachable",
+            "scheduler": "unknown",
             "version": __version__,
             "last_poll_age_s": None,
+            "last_tick_age_s": None,
             "workers": None,
         }
+    tick_age = _age(now, tick)
+    ticking = tick_age is not None and tick_age <= TICK_LATE_AFTER_S
     return {
-        "status": "ok",
+        "status": "ok" if ticking else "degraded",
         "redis": "ok",
+        "scheduler": "ok" if ticking else "late",
         "version": __version__,
-        "last_poll_age_s": round(now - last, 1) if last else None,
+        "last_poll_age_s": _age(now, last),
+        "last_tick_age_s": tick_age,
         "workers": workers,
     }
