@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 
+from quota_sentinel.store.compact import ZsetPruner
 from quota_sentinel.store.keys import ACCOUNT_GRACE_S, Keys
 
 # Adds/renews one subscriber, prunes expired ones and sets every key of the account to expire
@@ -54,6 +55,7 @@ class AccountStore:
         self.keys = keys
         self._touch = r.register_script(_TOUCH)
         self._set_fields = r.register_script(_SET_FIELDS)
+        self._pruner = ZsetPruner(r)
 
     def _account_keys(self, fp: str) -> list[str]:
         k = self.keys
@@ -124,11 +126,9 @@ class AccountStore:
         return dict(zip(fps, p.execute(), strict=True))
 
     def prune_subscribers(self, fp: str, now: float) -> int:
-        """Drops expired subscribers; returns how many live ones remain."""
-        p = self.r.pipeline()
-        p.zremrangebyscore(self.keys.subscribers(fp), "-inf", now)
-        p.zcard(self.keys.subscribers(fp))
-        return p.execute()[1]
+        """Drops expired subscribers (compacting the set after a big shrink, see
+        store/compact.py); returns how many live ones remain."""
+        return self._pruner.prune(self.keys.subscribers(fp), now)[1]
 
     def exists(self, fp: str) -> bool:
         return bool(self.r.exists(self.keys.account(fp)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from quota_sentinel.store.compact import ZsetPruner
 from quota_sentinel.store.keys import Keys
 
 
@@ -65,6 +66,7 @@ class InstanceStore:
     def __init__(self, r: redis.Redis, keys: Keys) -> None:
         self.r = r
         self.keys = keys
+        self._pruner = ZsetPruner(r)
 
     def save(
         self, inst: Instance, key_hash: str, pipe: redis.client.Pipeline | None = None
@@ -136,5 +138,6 @@ class InstanceStore:
         return self.r.zrangebyscore(self.keys.instances(), now, "+inf")
 
     def prune(self, now: float) -> int:
-        """Drops index entries of instances that expired; returns how many."""
-        return self.r.zremrangebyscore(self.keys.instances(), "-inf", now)
+        """Drops index entries of instances that expired (compacting the index after a big
+        shrink, see store/compact.py); returns how many."""
+        return self._pruner.prune(self.keys.instances(), now)[0]
