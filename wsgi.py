@@ -1,5 +1,5 @@
 """gunicorn's target: `gunicorn wsgi:app`."""
 
-from quota_sentinel.api import create_app
+from quota_sentinel.app import create_app
 
 app = create_app()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
+from rq.worker_registration import REDIS_WORKER_KEYS
 
 from quota_sentinel.config import Settings
 
@@ -52,6 +53,11 @@ class JobQueue:
 
     def queue(self, purpose: str) -> Queue:
         return Queue(self.names[purpose], connection=self.r)
+
+    def worker_count(self) -> int:
+        """How many RQ workers are registered (what `rq.Worker.count` says), in O(1): the size
+        of RQ's worker set, without reading its members."""
+        return self.r.scard(REDIS_WORKER_KEYS)
 
     def enqueue_poll(self, fp: str) -> bool:
         """Enqueues `poll_account(fp)` unless a job of that account already exists.

@@ -79,22 +79,33 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def children(settings: Settings, web_workers: int) -> list[Child]:
-    py = sys.executable
-    bind = (
-        f"[{settings.host}]:{settings.port}"
-        if ":" in settings.host
-        else (f"{settings.host}:{settings.port}")
-    )
-    web = [
-        py,
+# gunicorn's sync worker closes the connection after every request; the threaded worker keeps
+# keep-alive connections open (idle ones wait in its poller, not in a thread) and overlaps the
+# Redis round trips of WEB_THREADS requests per process. One definition for `start`, `web`, the
+# Dockerfile (which runs `start`) and fly.toml (which runs `web`).
+WEB_WORKERS = 2
+WEB_THREADS = 8
+KEEP_ALIVE_S = 5
+
+
+def gunicorn_argv(host: str, port: int, web_workers: int = WEB_WORKERS) -> list[str]:
+    """The gunicorn command line serving the API on host:port."""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable,
         "-m",
         "gunicorn",
-        "quota_sentinel.api:create_app()",
+        "quota_sentinel.app:create_app()",
         "--bind",
         bind,
         "--workers",
         str(web_workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(WEB_THREADS),
+        "--keep-alive",
+        str(KEEP_ALIVE_S),
         "--access-logfile",
         "-",
         "--error-logfile",
@@ -106,6 +117,11 @@ def children(settings: Settings, web_workers: int) -> list[Child]:
         "--max-requests-jitter",
         "1000",
     ]
+
+
+def children(settings: Settings, web_workers: int) -> list[Child]:
+    py = sys.executable
+    web = gunicorn_argv(settings.host, settings.port, web_workers)
     return [
         Child("web", web),
         Child("worker", [py, "-m", "quota_sentinel", "worker"]),
@@ -114,7 +130,7 @@ def children(settings: Settings, web_workers: int) -> list[Child]:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, web_workers: int = 2) -> None:
+    def __init__(self, settings: Settings, web_workers: int = WEB_WORKERS) -> None:
         self.settings = settings
         self.web_workers = web_workers
         self.redis: EmbeddedRedis | None = None

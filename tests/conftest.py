@@ -12,16 +12,20 @@ import redis
 from cryptography.fernet import Fernet
 from rq import SimpleWorker
 
-from quota_sentinel.api import create_app
+from quota_sentinel.app import create_app
 from quota_sentinel.config import Settings
 from quota_sentinel.embedded import EmbeddedRedis
 from quota_sentinel.jobs import queue_names
 from quota_sentinel.services.context import Context
 from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY
 from tests.upstreams.claude import ClaudeFake
+from tests.upstreams.copilot import CopilotFake
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.zai import ZaiFake
 from workers import runtime
+
+# Every socket to a host other than loopback fails the test that opened it (tests/netguard/).
+pytest_plugins = ["tests.netguard.plugin"]
 
 SECRET_KEY = Fernet.generate_key().decode()
 # Fixtures that change `env`: `settings` is built after every one of them a test uses, so a
@@ -30,6 +34,7 @@ ENV_FIXTURES = (
     "zai",
     "deepseek",
     "claude",
+    "copilot",
     "zai_cn_fake",
     "admin",
     "dev_fake",
@@ -135,6 +140,14 @@ def claude(env: dict[str, str]) -> Iterator[ClaudeFake]:
 
 
 @pytest.fixture
+def copilot(env: dict[str, str]) -> Iterator[CopilotFake]:
+    """A started GitHub Copilot fake (a paid seat) accepting its `token`."""
+    with CopilotFake() as fake:
+        env["QUOTA_SENTINEL_COPILOT_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
@@ -172,3 +185,21 @@ def drain(ctx: Context) -> Callable[[], int]:
         return worker.successful_job_count + worker.failed_job_count
 
     return run
+
+
+CHROMIUM_SKIP = "no Chromium"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Says plainly when the browser tests did not run, and how to make them run."""
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if CHROMIUM_SKIP in str(getattr(r, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_sep("=", "browser tests skipped", yellow=True)
+        terminalreporter.write_line(
+            f"{len(skipped)} browser test(s) did not run: no Chromium at /usr/bin/chromium. "
+            "Install it with `sudo apt-get install chromium` (Debian/Ubuntu), then rerun make test."
+        )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +18,11 @@ from click.testing import CliRunner
 
 from quota_sentinel.cli import main
 from quota_sentinel.embedded import socket_path_for
+from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.zai import ZaiFake
+from tests.waiting import http_ok, wait_until
 
-START_TIMEOUT_S = 40
+START_TIMEOUT_S = 120
 
 
 def _free_port() -> int:
@@ -51,30 +53,58 @@ class Server:
         )
 
     def wait_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.stdout.read().decode()
-            try:
-                if requests.get(self.url + "/v1/health", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("quota-sentinel start did not become healthy")
+        wait_until(
+            lambda: http_ok(self.url + "/v1/health"),
+            timeout=START_TIMEOUT_S,
+            what="a healthy `quota-sentinel start`",
+            alive=self._alive,
+        )
+
+    def _alive(self) -> None:
+        assert self.process.poll() is None, self.process.stdout.read().decode()
 
     def tree(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)
 
     def interrupt(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=60)
+        out, _ = self.process.communicate(timeout=120)
         return self.process.returncode, out.decode()
+
+
+def _running(processes: list[psutil.Process]) -> list[int]:
+    """Pids of `processes` still running (zombies and vanished ones count as gone)."""
+    alive = []
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
 
 
 @pytest.fixture
 def zai_fake() -> Iterator[ZaiFake]:
     with ZaiFake("zai-cli-key") as fake:
         yield fake
+
+
+def _assert_keeps_connections_open(port: int) -> None:
+    """Several requests travel over one TCP connection (gunicorn's sync worker closes it)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.connect()
+        first = conn.sock
+        for _ in range(3):
+            conn.request("GET", "/v1/health")
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection", "").lower() != "close"
+            assert conn.sock is first
+    finally:
+        conn.close()
 
 
 def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai_fake: ZaiFake):
@@ -85,6 +115,7 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
         names = " ".join(" ".join(p.cmdline()) for p in children)
         assert "redis-server" in names and "gunicorn" in names
         assert "worker" in names and "scheduler" in names
+        _assert_keeps_connections_open(server.port)
 
         zai_fake.set_usage(five_hour=37, weekly=12)
         body = {
@@ -94,13 +125,12 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
         reg = requests.post(server.url + "/v1/instances", json=body, timeout=5).json()
         headers = {"X-API-Key": reg["api_key"]}
         assert requests.post(server.url + "/v1/poll", headers=headers, timeout=5).status_code == 202
-        deadline = time.monotonic() + 15
-        provider = {}
-        while time.monotonic() < deadline:
-            provider = requests.get(server.url + "/v1/providers", headers=headers, timeout=5).json()
-            if provider["zai"]["status"] != "UNKNOWN":
-                break
-            time.sleep(0.3)
+
+        def polled() -> dict | None:
+            body = requests.get(server.url + "/v1/providers", headers=headers, timeout=10).json()
+            return body if body["zai"]["status"] != "UNKNOWN" else None
+
+        provider = wait_until(polled, timeout=60, what="a first Z.ai poll")
         assert provider["zai"]["status"] == "GREEN"
         assert provider["zai"]["windows"]["5h"]["utilization"] == 37
 
@@ -118,14 +148,18 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
     finally:
         code, output = server.interrupt()
     assert code == 0, output
-    time.sleep(0.5)
-    assert [p.pid for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    wait_until(lambda: not _running(children), timeout=30, what="every child gone")
     assert not socket_path_for(tmp_path / "data").parent.exists()  # socket and its folder gone
     assert "zai-cli-key" not in output and reg["api_key"] not in output
 
 
 def test_restart_keeps_registrations(tmp_path: Path):
-    first = Server(tmp_path / "data")
+    with DeepSeekFake("sk-keep") as deepseek:
+        _restart_keeps_registrations(tmp_path, {"QUOTA_SENTINEL_DEEPSEEK_BASE_URL": deepseek.url})
+
+
+def _restart_keeps_registrations(tmp_path: Path, env: dict[str, str]) -> None:
+    first = Server(tmp_path / "data", env)
     try:
         first.wait_healthy()
         body = {"project_name": "keep", "auth": {"opencode_auth": {"deepseek": {"key": "sk-keep"}}}}
@@ -133,7 +167,7 @@ def test_restart_keeps_registrations(tmp_path: Path):
     finally:
         assert first.interrupt()[0] == 0
     assert (tmp_path / "data" / "redis" / "appendonly.aof").exists()
-    second = Server(tmp_path / "data")
+    second = Server(tmp_path / "data", env)
     try:
         second.wait_healthy()
         response = requests.get(
@@ -151,7 +185,7 @@ def test_start_refuses_redis_url_without_secret_key(tmp_path: Path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=90,
     )
     assert result.returncode == 1
     assert "QUOTA_SENTINEL_SECRET_KEY must be set" in result.stderr
@@ -164,7 +198,7 @@ def test_start_refuses_a_bad_setting_naming_it(tmp_path: Path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=90,
     )
     assert result.returncode == 1
     assert "QUOTA_SENTINEL_POLL_INTERVAL must be between 30" in result.stderr
@@ -180,7 +214,7 @@ def test_start_refuses_a_port_in_use(tmp_path: Path):
             env=_base_env(tmp_path),
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=90,
         )
     assert result.returncode == 1
     assert f"127.0.0.1:{port} is already in use" in result.stderr

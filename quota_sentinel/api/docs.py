@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template_string
+from flask import Blueprint, render_template_string
 
-blp = Blueprint("docs", __name__)
+from quota_sentinel.api.smorest import Api
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ spec.info.title }} API</title>
@@ -29,12 +29,16 @@ code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}
 </body></html>"""
 
 
-@blp.route("/docs")
-def docs():
-    """Human-readable API reference."""
-    api = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    spec = api.spec.to_dict()
-    return render_template_string(_PAGE, spec=_Attr(spec))
+def blueprint(api: Api) -> Blueprint:
+    """The /docs page of `api`'s OpenAPI document (one blueprint per app: it holds that Api)."""
+    blp = Blueprint("docs", __name__)
+
+    @blp.route("/docs")
+    def docs():
+        """Human-readable API reference."""
+        return render_template_string(_PAGE, spec=_Attr(api.spec.to_dict()))
+
+    return blp
 
 
 class _Attr(dict):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from quota_sentinel.api.auth import context
-from quota_sentinel.api.schemas.status import HealthSchema
 from quota_sentinel.api.smorest import Blueprint
 from quota_sentinel.services.health import health
+from quota_sentinel.web.access import context
+from quota_sentinel.web.schemas.status import HealthSchema
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness.")
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from quota_sentinel.api.auth import caller, context
-from quota_sentinel.api.schemas.common import OkSchema
-from quota_sentinel.api.schemas.instances import (
+from quota_sentinel.api.smorest import Blueprint
+from quota_sentinel.services import instances
+from quota_sentinel.web.access import caller, context
+from quota_sentinel.web.schemas.common import OkSchema
+from quota_sentinel.web.schemas.instances import (
     HeartbeatResultSchema,
     HeartbeatSchema,
     InstanceCreatedSchema,
     InstanceCreateSchema,
 )
-from quota_sentinel.api.smorest import Blueprint
-from quota_sentinel.services import instances
 
 blp = Blueprint(
     "instances",

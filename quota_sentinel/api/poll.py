@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from quota_sentinel.api.auth import caller, context
-from quota_sentinel.api.schemas.instances import PollResultSchema
 from quota_sentinel.api.smorest import Blueprint
 from quota_sentinel.services.instances import request_poll
+from quota_sentinel.web.access import caller, context
+from quota_sentinel.web.schemas.instances import PollResultSchema
 
 blp = Blueprint("poll", __name__, url_prefix="/poll", description="Poll now.")
 

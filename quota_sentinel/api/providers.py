@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from quota_sentinel.api.auth import caller, context
-from quota_sentinel.api.schemas.status import ProviderDetailSchema, ProviderMapSchema
 from quota_sentinel.api.smorest import Blueprint
 from quota_sentinel.services.status import provider_detail, providers_for_instance
+from quota_sentinel.web.access import caller, context
+from quota_sentinel.web.schemas.status import ProviderDetailSchema, ProviderMapSchema
 
 blp = Blueprint(
     "providers",

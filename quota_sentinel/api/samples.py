@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from quota_sentinel.api.auth import caller, context, is_admin
-from quota_sentinel.api.schemas.samples import SamplesQueryArgsSchema, SamplesSchema
 from quota_sentinel.api.smorest import Blueprint
 from quota_sentinel.services.samples import export_samples
+from quota_sentinel.web.access import caller, context, is_admin
+from quota_sentinel.web.schemas.samples import SamplesQueryArgsSchema, SamplesSchema
 
 blp = Blueprint(
     "samples",

@@ -9,7 +9,7 @@ import flask_smorest
 from flask import request
 from werkzeug.exceptions import HTTPException
 
-from quota_sentinel.api.schemas.common import ErrorSchema
+from quota_sentinel.web.schemas.common import ErrorSchema
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from quota_sentinel import errors
-from quota_sentinel.api.auth import caller, context, is_admin
-from quota_sentinel.api.schemas.status import TokenStatusSchema
 from quota_sentinel.api.smorest import Blueprint
 from quota_sentinel.services.status import status_for_instance
+from quota_sentinel.web.access import caller, context, is_admin
+from quota_sentinel.web.schemas.status import TokenStatusSchema
 
 blp = Blueprint(
     "status", __name__, url_prefix="/status", description="What an instance should do now."

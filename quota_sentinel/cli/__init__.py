@@ -7,7 +7,7 @@ import click
 from quota_sentinel import __version__
 from quota_sentinel.cli.backtest import export_samples, replay
 from quota_sentinel.cli.client import GuardExit, guard, health, status
-from quota_sentinel.cli.server import scheduler, start, worker
+from quota_sentinel.cli.server import scheduler, start, web, worker
 from quota_sentinel.switcher.command import switch
 
 __all__ = ["GuardExit", "main"]
@@ -19,5 +19,16 @@ def main() -> None:
     """Watch AI subscription quotas and tell coding agents to go on, go small or stop."""
 
 
-for command in (start, worker, scheduler, health, status, guard, switch, replay, export_samples):
+for command in (
+    start,
+    web,
+    worker,
+    scheduler,
+    health,
+    status,
+    guard,
+    switch,
+    replay,
+    export_samples,
+):
     main.add_command(command)

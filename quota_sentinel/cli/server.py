@@ -1,7 +1,8 @@
-"""The server-side commands: start (all-in-one), worker, scheduler."""
+"""The server-side commands: start (all-in-one), web, worker, scheduler."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -11,17 +12,36 @@ from quota_sentinel.errors import ConfigError
 from quota_sentinel.jobs import SCHEDULER_ENTRY, WORKER_ENTRY, run_entry
 from quota_sentinel.logconfig import configure_logging
 
-
-@click.command()
-@click.option("--host", help="Bind address [QUOTA_SENTINEL_HOST, default 127.0.0.1].")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port [QUOTA_SENTINEL_PORT, 7878].")
-@click.option(
+_HOST = click.option("--host", help="Bind address [QUOTA_SENTINEL_HOST, default 127.0.0.1].")
+_PORT = click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port [QUOTA_SENTINEL_PORT, 7878]."
+)
+_WEB_WORKERS = click.option(
     "--web-workers",
     type=click.IntRange(1, 64),
     default=2,
     show_default=True,
-    help="gunicorn worker processes.",
+    help="gunicorn worker processes (each with 8 threads).",
 )
+
+
+@click.command()
+@_HOST
+@_PORT
+@_WEB_WORKERS
+def web(host: str | None, port: int | None, web_workers: int) -> None:
+    """Serve the API alone with gunicorn, as `start` does (needs REDIS_URL)."""
+    from quota_sentinel.supervisor import gunicorn_argv
+
+    settings = load_settings(host=host, port=port)
+    argv = gunicorn_argv(settings.host, settings.port, web_workers)
+    os.execv(argv[0], argv)
+
+
+@click.command()
+@_HOST
+@_PORT
+@_WEB_WORKERS
 def start(host: str | None, port: int | None, web_workers: int) -> None:
     """Run everything: embedded Redis (unless REDIS_URL), web, worker and scheduler."""
     from quota_sentinel.supervisor import Supervisor

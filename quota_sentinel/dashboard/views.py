@@ -14,10 +14,10 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from quota_sentinel import __version__, errors
-from quota_sentinel.api.auth import context
-from quota_sentinel.api.schemas.team import TeamSchema
-from quota_sentinel.api.team import LOOPBACK_ONLY, from_loopback, require_team_reader
-from quota_sentinel.services.team import limit_sign_in, team_view
+from quota_sentinel.services.limits import enforce_rate
+from quota_sentinel.services.team import team_view
+from quota_sentinel.web.access import LOOPBACK_ONLY, context, from_loopback, require_team_reader
+from quota_sentinel.web.schemas.team import TeamSchema
 
 blp = Blueprint(
     "dashboard",
@@ -30,6 +30,8 @@ blp = Blueprint(
 COOKIE = "qs_dashboard"
 COOKIE_MAX_AGE_S = 90 * 24 * 3600
 REFRESH_S = 15
+# Sign-in attempts per minute per client address.
+SIGN_IN_RATE_PER_MIN = 10
 _SESSION_CONTEXT = b"quota-sentinel dashboard session v1"
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -113,7 +115,8 @@ def sign_in():
     if not token:
         return redirect(url_for(".page", **_page_args()), 303)
     try:
-        limit_sign_in(ctx, request.remote_addr or "-", ctx.clock())
+        bucket = f"sign-in:{request.remote_addr or '-'}"
+        enforce_rate(ctx, bucket, SIGN_IN_RATE_PER_MIN, ctx.clock(), "Too many sign-in attempts")
     except errors.RateLimited as exc:
         body, status = _render("sign_in", 429, error=exc.message)
         return body, status, {"Retry-After": str(exc.retry_after_s)}

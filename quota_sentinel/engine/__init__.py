@@ -5,7 +5,14 @@ always an argument (epoch seconds). Utilization is percent used (0–100), veloc
 per hour.
 """
 
-from .allocation import STATE_WEIGHTS, effective_cap, shares
+from .allocation import (
+    STATE_WEIGHTS,
+    WEIGHT_UNITS,
+    effective_cap,
+    share_of,
+    shares,
+    weight_units,
+)
 from .backtest import Summary, TracePoint, run_window, summarize
 from .caps import DEFAULT_HARD_CAPS, FALLBACK_CAP, cap_for
 from .projection import minutes_to_cap, projected_at_reset
@@ -27,6 +34,7 @@ __all__ = [
     "FALLBACK_CAP",
     "MAX_LOOKAHEAD_MIN",
     "STATE_WEIGHTS",
+    "WEIGHT_UNITS",
     "YELLOW_MARGIN_FACTOR",
     "Advice",
     "Recommendation",
@@ -44,7 +52,9 @@ __all__ = [
     "recommend",
     "run_window",
     "sample_gap_min",
+    "share_of",
     "shares",
+    "weight_units",
     "summarize",
     "velocity_pct_per_hour",
     "window_status",

@@ -5,6 +5,26 @@ from collections.abc import Mapping
 # Weight of a subscriber by its state: an idle agent still makes the odd call, a paused one
 # makes none, so it leaves its share to the others.
 STATE_WEIGHTS: dict[str, float] = {"active": 1.0, "idle": 0.3, "paused": 0.0}
+# The same weights in whole tenths: the store keeps each account's weights and their sum as
+# integers, so adding and removing subscribers never drifts.
+WEIGHT_UNITS: dict[str, int] = {state: round(w * 10) for state, w in STATE_WEIGHTS.items()}
+
+
+def weight_units(state: str) -> int:
+    """A subscriber's weight in tenths (WEIGHT_UNITS).
+
+    Raises:
+        ValueError: If `state` is not in STATE_WEIGHTS.
+    """
+    if state not in WEIGHT_UNITS:
+        raise ValueError(f"unknown subscriber state {state!r}")
+    return WEIGHT_UNITS[state]
+
+
+def share_of(units: int, total_units: int) -> float:
+    """One subscriber's share, 0–1, from its weight and the sum of the account's weights (both
+    in WEIGHT_UNITS); 0.0 when the sum is 0 (every subscriber paused)."""
+    return units / total_units if total_units > 0 else 0.0
 
 
 def shares(states: Mapping[str, str]) -> dict[str, float]:
@@ -20,15 +40,13 @@ def shares(states: Mapping[str, str]) -> dict[str, float]:
     Raises:
         ValueError: If a state is not in STATE_WEIGHTS.
     """
-    weights: dict[str, float] = {}
+    weights: dict[str, int] = {}
     for instance_id, state in states.items():
-        if state not in STATE_WEIGHTS:
+        if state not in WEIGHT_UNITS:
             raise ValueError(f"unknown subscriber state {state!r} for instance {instance_id}")
-        weights[instance_id] = STATE_WEIGHTS[state]
+        weights[instance_id] = WEIGHT_UNITS[state]
     total = sum(weights.values())
-    if total <= 0.0:
-        return {instance_id: 0.0 for instance_id in weights}
-    return {instance_id: weight / total for instance_id, weight in weights.items()}
+    return {instance_id: share_of(weight, total) for instance_id, weight in weights.items()}
 
 
 def effective_cap(cap: float, share: float, overcommit: float) -> float:

@@ -12,8 +12,10 @@ from typing import Any
 from quota_sentinel import errors
 from quota_sentinel.config import MIN_POLL_INTERVAL_S
 from quota_sentinel.crypto import hash_api_key, new_api_key
+from quota_sentinel.engine import weight_units
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.credentials import parse_auth
+from quota_sentinel.services.limits import enforce_rate
 from quota_sentinel.services.polls import PollRequest, enqueue_poll
 from quota_sentinel.store.accounts import Account
 from quota_sentinel.store.instances import Instance
@@ -54,11 +56,13 @@ def register_instance(
     Raises:
         errors.RateLimited: too many registrations from `client` this minute.
     """
-    retry = ctx.store.rate.hit(f"register:{client}", ctx.settings.register_rate_per_min, now)
-    if retry:
-        raise errors.RateLimited(
-            f"Too many registrations from your address; try again in {retry} s.", retry
-        )
+    enforce_rate(
+        ctx,
+        f"register:{client}",
+        ctx.settings.register_rate_per_min,
+        now,
+        "Too many registrations from your address",
+    )
     parsed = parse_auth(body.get("auth"))
     interval = max(
         int(body.get("poll_interval") or ctx.settings.poll_interval_s), MIN_POLL_INTERVAL_S
@@ -67,6 +71,8 @@ def register_instance(
     instance_id = secrets.token_hex(16)
     api_key = new_api_key()
     provider_config = body.get("provider_config") or {}
+    state = body.get("state") or "active"
+    weight = weight_units(state)
     accounts: dict[str, str] = {}
     pipe = ctx.store.pipeline()
     for cred in parsed.credentials:
@@ -74,7 +80,7 @@ def register_instance(
         options = {**cred.options, **provider_config.get(cred.provider, {})}
         account = Account(fp, cred.provider, ctx.vault.encrypt(cred.secret), options)
         ctx.store.accounts.upsert(account, pipe)
-        ctx.store.accounts.subscribe(fp, instance_id, expires, now, pipe)
+        ctx.store.accounts.subscribe(fp, instance_id, weight, expires, now, pipe)
         ctx.store.due.add_new(fp, now, pipe)
         accounts[cred.provider] = fp
     inst = Instance(
@@ -82,7 +88,7 @@ def register_instance(
         project=body["project_name"],
         framework=body.get("framework") or "opencode",
         poll_interval_s=interval,
-        state=body.get("state") or "active",
+        state=state,
         registered_at=now,
         heartbeat_at=now,
         expires_at=expires,
@@ -108,8 +114,7 @@ def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = No
     if not api_key:
         raise errors.Unauthorized("Send your instance's API key in the X-API-Key header.")
     key_hash = hash_api_key(api_key)
-    owner = ctx.store.instances.id_for_key(key_hash)
-    inst = ctx.store.instances.get(owner) if owner else None
+    inst = ctx.store.instances.by_key(key_hash)
     if inst is None:
         raise errors.Unauthorized(
             "This API key is unknown, deregistered or expired; register again with "
@@ -147,8 +152,9 @@ def record_heartbeat(
     refreshed: list[str] = []
     pipe = ctx.store.pipeline()
     ctx.store.instances.touch(renewed, caller.key_hash, pipe)
+    weight = weight_units(renewed.state)
     for fp in inst.accounts.values():
-        ctx.store.accounts.subscribe(fp, inst.id, expires, now, pipe)
+        ctx.store.accounts.subscribe(fp, inst.id, weight, expires, now, pipe)
     for cred in parsed.credentials:
         fp = inst.accounts.get(cred.provider)
         if fp is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,11 +15,13 @@ from quota_sentinel.engine import (
     effective_cap,
     forecast_window,
     recommend,
-    shares,
+    share_of,
+    weight_units,
     worst_status,
 )
 from quota_sentinel.services.context import Context
 from quota_sentinel.store.instances import Instance
+from quota_sentinel.store.reads import AccountRead
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 
 NO_DATA = "no data"
@@ -91,7 +94,7 @@ class AccountView:
     provider: str
     fp: str
     snapshot: Snapshot | None
-    subscribers: list[str]
+    subscribers: int
     share: float
     status: Status
     windows: dict[str, dict[str, Any]]
@@ -129,12 +132,12 @@ def _evaluate_account(
     fp: str,
     snap: Snapshot | None,
     samples: list[StoredSample],
-    subscribers: dict[str, str],
+    share: float,
+    subscribers: int,
     now: float,
 ) -> AccountView:
-    share = shares(subscribers).get(inst.id, 0.0) if subscribers else 1.0
     if snap is None:
-        return AccountView(provider, fp, None, sorted(subscribers), share, Status.UNKNOWN, {})
+        return AccountView(provider, fp, None, subscribers, share, Status.UNKNOWN, {})
     fresh = freshness(snap, inst.poll_interval_s, now)
     windows: dict[str, dict[str, Any]] = {}
     for name, last in sorted(snap.windows.items()):
@@ -166,34 +169,61 @@ def _evaluate_account(
             view["metadata"] = last["metadata"]
         windows[name] = view
     status = worst_status(Status(w["status"]) for w in windows.values())
-    return AccountView(provider, fp, snap, sorted(subscribers), share, status, windows, fresh)
+    return AccountView(provider, fp, snap, subscribers, share, status, windows, fresh)
 
 
-def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
-    """Every account of `inst`, graded with the instance's own effective caps."""
-    fps = dict(sorted(inst.accounts.items()))
-    store = ctx.store
-    snaps = store.snapshots.get_many(list(fps.values()))
-    samples = store.snapshots.samples_since(
-        list(fps.values()), oldest_useful_sample(ctx, inst, now)
-    )
+def evaluate_accounts(
+    ctx: Context,
+    inst: Instance,
+    reads: Mapping[str, AccountRead],
+    now: float,
+    memo: dict[tuple, AccountView] | None = None,
+) -> dict[str, AccountView]:
+    """Every account of `inst` graded with the instance's own effective caps, from what was
+    read of them (`reads`: fingerprint → AccountRead; samples from any time on).
+
+    Args:
+        memo: shared across calls (the team view grades many instances), views of instances
+            that see an account alike (same share, poll interval and hard caps) are computed
+            once.
+    """
+    since = oldest_useful_sample(ctx, inst, now)
     views = {}
-    for provider, fp in fps.items():
-        sub_ids = store.accounts.live_subscribers(fp, now)
-        live = store.instances.get_many(sub_ids)
-        states = {i: live[i].state for i in live}
-        states.setdefault(inst.id, inst.state)
-        views[provider] = _evaluate_account(
-            ctx, inst, provider, fp, snaps.get(fp), samples.get(fp, []), states, now
-        )
+    for provider, fp in sorted(inst.accounts.items()):
+        read = reads.get(fp) or AccountRead(None, 0, 0, None)
+        weight, total, count = read.weight, read.total, read.subscribers
+        if weight is None:  # not (or no longer) a live subscriber: it still counts for itself
+            weight = weight_units(inst.state)
+            total, count = total + weight, count + 1
+        share = share_of(weight, total)
+        caps = tuple(sorted(inst.hard_caps.items()))
+        key = (fp, provider, share, count, inst.poll_interval_s, caps)
+        if memo is not None and key in memo:
+            views[provider] = memo[key]
+            continue
+        samples = [s for s in read.samples if s.t >= since]
+        view = _evaluate_account(ctx, inst, provider, fp, read.snapshot, samples, share, count, now)
+        views[provider] = view
+        if memo is not None:
+            memo[key] = view
     return views
 
 
-def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
-    """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
-    views = account_views(ctx, inst, now)
+def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
+    """Every account of `inst`, graded with the instance's own effective caps.
+
+    One round trip reads everything: per account the caller's weight and the weights' total
+    (kept by the store as subscribers come and go), the snapshot and the recent samples.
+    """
+    fps = list(inst.accounts.values())
+    reads = ctx.store.reads.accounts(fps, inst.id, now, oldest_useful_sample(ctx, inst, now))
+    return evaluate_accounts(ctx, inst, reads, now)
+
+
+def instance_status(inst: Instance, views: Mapping[str, AccountView], now: float) -> dict[str, Any]:
+    """The TOKEN_STATUS of `inst` from its graded accounts."""
     advice = recommend(inst.framework, {p: v.status for p, v in views.items()})
-    result = {
+    return {
         "instance_id": inst.id,
         "project": inst.project,
         "framework": inst.framework,
@@ -204,14 +234,18 @@ def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, A
         "allocation": {
             p: {
                 "fingerprint": v.fp,
-                "subscribers": len(v.subscribers),
+                "subscribers": v.subscribers,
                 "share": round(v.share, 4),
                 "effective_caps": {w: d["effective_cap"] for w, d in v.windows.items()},
             }
             for p, v in views.items()
         },
     }
-    return result
+
+
+def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+    """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
+    return instance_status(inst, account_views(ctx, inst, now), now)
 
 
 def providers_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
@@ -233,7 +267,15 @@ def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict
     view = account_views(ctx, inst, now)[name]
     if view.snapshot is None:
         return {"name": name, "status": Status.UNKNOWN.value, "error": NO_DATA}
-    return {"name": name, "fingerprint": view.fp, "subscribers": view.subscribers, **view.to_dict()}
+    subscribers = ctx.store.accounts.live_subscribers(view.fp, now)
+    if inst.id not in subscribers:
+        subscribers.append(inst.id)
+    return {
+        "name": name,
+        "fingerprint": view.fp,
+        "subscribers": sorted(subscribers),
+        **view.to_dict(),
+    }
 
 
 def account_view_at_default_caps(
@@ -266,4 +308,4 @@ def account_view_at_default_caps(
     )
     since = oldest_useful_sample(ctx, whole, now)
     recent = [s for s in samples if s.t >= since]
-    return _evaluate_account(ctx, whole, provider, fp, snap, recent, {}, now)
+    return _evaluate_account(ctx, whole, provider, fp, snap, recent, 1.0, 0, now)

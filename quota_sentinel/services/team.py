@@ -1,28 +1,31 @@
 """The team view: every account and every live instance, computed from Redis by any replica.
 
 Accounts are graded as a whole (the provider's default caps, share 1.0); each instance row
-carries what that instance itself is told. Nothing here reads a credential: accounts are found
+carries what that instance itself is told, graded from the snapshots, samples and subscriber
+weights read once for the whole view. Nothing here reads a credential: accounts are found
 through the instances that subscribe to them, never by opening the (encrypted) account hash.
+Words (outlooks, error headlines) are added at the edge: web/schemas/phrasing.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from quota_sentinel import errors
 from quota_sentinel.engine import Status
+from quota_sentinel.engine.windows import window_length_s
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.status import (
     AccountView,
     account_view_at_default_caps,
+    evaluate_accounts,
+    instance_status,
     iso,
-    status_for_instance,
 )
 from quota_sentinel.store.instances import Instance
 from quota_sentinel.store.keys import HISTORY_RETENTION_S
+from quota_sentinel.store.reads import AccountRead
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 
 # A window's sparkline spans the window's own length (clamped to what the store keeps) and
@@ -31,34 +34,6 @@ SPARKLINE_POINTS = 60
 # Seconds of history for a window whose length its name does not tell (e.g. a balance).
 DEFAULT_HISTORY_S = 24 * 3600
 MIN_HISTORY_S = 3600
-# Dashboard sign-in attempts per minute per client address.
-SIGN_IN_RATE_PER_MIN = 10
-
-_HOUR_S = 3600
-_DAY_S = 24 * _HOUR_S
-_UNIT_S = {"h": _HOUR_S, "d": _DAY_S, "w": 7 * _DAY_S, "mo": 30 * _DAY_S}
-_SIZED = re.compile(r"(?:^|_)(\d+)(h|d|w|mo)$")
-_NAMED_S = {
-    "hour": _HOUR_S,
-    "daily": _DAY_S,
-    "day": _DAY_S,
-    "weekly": 7 * _DAY_S,
-    "week": 7 * _DAY_S,
-    "monthly": 30 * _DAY_S,
-    "month": 30 * _DAY_S,
-}
-_WORDS = {"one": 1, "two": 2, "three": 3, "five": 5, "seven": 7, "thirty": 30}
-
-# What a poll failure means, in a few words, by ProviderError code.
-ERROR_HEADLINES = {
-    "auth_failed": "The provider refused the credentials",
-    "credentials_expired": "The credentials have expired",
-    "rate_limited": "The provider is rate limiting the usage checks",
-    "unavailable": "The provider is unavailable",
-    "bad_payload": "The provider answered with something unexpected",
-    "not_supported": "This provider is not polled yet",
-}
-_ERROR_HEADLINE = "The last usage check failed"
 
 # Cards are ordered by how much attention they need: RED, YELLOW, failing polls, GREEN, no data.
 _RANK = {Status.RED: 0, Status.YELLOW: 1, Status.GREEN: 3, Status.UNKNOWN: 4}
@@ -75,7 +50,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
     accounts = _accounts_of(instances.values())
     fps = sorted(accounts)
     snaps = store.snapshots.get_many(fps)
-    counts = store.accounts.subscriber_counts(fps, now) if fps else {}
+    weights = store.accounts.weights(fps, now) if fps else {}
     since = now - max((_longest_history_s(snaps.get(fp)) for fp in fps), default=MIN_HISTORY_S)
     history = store.snapshots.history_since(fps, since) if fps else {}
     # The forecast reads the recent samples, as an instance's view does; the sparkline the
@@ -89,14 +64,30 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
             ctx, provider, fp, snaps.get(fp), recent.get(fp, []), interval, now
         )
         line = _merge(history.get(fp, []), recent.get(fp, []))
-        rows.append(_account_row(view, line, counts.get(fp, 0), projects, interval, now))
+        rows.append(_account_row(view, line, len(weights.get(fp, {})), projects, interval, now))
     rows.sort(key=lambda a: (_rank(a), a["provider"], a["label"]))
     members = sorted(instances.values(), key=lambda i: (i.project, i.id))
+    totals = {fp: sum(w.values()) for fp, w in weights.items()}
+    memo: dict[tuple, AccountView] = {}
+    instance_rows = []
+    for inst in members:
+        reads = {
+            fp: AccountRead(
+                weight=weights.get(fp, {}).get(inst.id),
+                total=totals.get(fp, 0),
+                subscribers=len(weights.get(fp, {})),
+                snapshot=snaps.get(fp),
+                samples=recent.get(fp, []),
+            )
+            for fp in inst.accounts.values()
+        }
+        views = evaluate_accounts(ctx, inst, reads, now, memo)
+        instance_rows.append(_instance_row(inst, instance_status(inst, views, now), now))
     return {
         "generated_at": iso(now),
         "summary": _summary(rows, len(members)),
         "accounts": rows,
-        "instances": [_instance_row(ctx, inst, now) for inst in members],
+        "instances": instance_rows,
     }
 
 
@@ -104,17 +95,6 @@ def _merge(history: list[StoredSample], recent: list[StoredSample]) -> list[Stor
     """The thinned history, then every recent sample after it: the sparkline's points."""
     cut = recent[0].t if recent else float("inf")
     return [s for s in history if s.t < cut] + recent
-
-
-def limit_sign_in(ctx: Context, client: str, now: float) -> None:
-    """Counts one dashboard sign-in attempt from `client` (an address).
-
-    Raises:
-        errors.RateLimited: more than SIGN_IN_RATE_PER_MIN attempts this minute.
-    """
-    retry = ctx.store.rate.hit(f"sign-in:{client}", SIGN_IN_RATE_PER_MIN, now)
-    if retry:
-        raise errors.RateLimited(f"Too many sign-in attempts; try again in {retry} s.", retry)
 
 
 def _accounts_of(instances: Iterable[Instance]) -> dict[str, tuple[str, int, list[str]]]:
@@ -126,20 +106,6 @@ def _accounts_of(instances: Iterable[Instance]) -> dict[str, tuple[str, int, lis
             projects.add(inst.project)
             found[fp] = (provider, min(interval, inst.poll_interval_s), projects)
     return {fp: (p, i, sorted(projects)) for fp, (p, i, projects) in found.items()}
-
-
-def window_length_s(name: str) -> float | None:
-    """A window's length read from its name (`5h`, `weekly`, `seven_day`, `mcp_monthly`), in
-    seconds; None when the name does not tell (e.g. DeepSeek's `balance`)."""
-    sized = _SIZED.search(name)
-    if sized:
-        return int(sized.group(1)) * _UNIT_S[sized.group(2)]
-    parts = name.lower().split("_")
-    for i, part in enumerate(parts):
-        if part in _NAMED_S:
-            count = _WORDS.get(parts[i - 1], 1) if i else 1
-            return count * _NAMED_S[part]
-    return None
 
 
 def history_span_s(name: str) -> float:
@@ -170,48 +136,21 @@ def sparkline(
     return [slices[i] for i in sorted(slices)]
 
 
-def human_duration(minutes: float) -> str:
-    """45 min, 3 h 20 min, 2 d 4 h."""
-    total = max(round(minutes), 0)
-    if total < 1:
-        return "under a minute"
-    if total < 60:
-        return f"{total} min"
-    hours, mins = divmod(total, 60)
-    if hours < 24:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-def outlook(window: dict[str, Any], now: float) -> dict[str, Any]:
-    """When a window runs out (reaches its cap) or that it lasts until its reset, in words.
+def outlook(window: dict[str, Any], now: float) -> dict[str, float | None]:
+    """When a window runs out (reaches its cap), if before its reset, and when it resets.
 
     Returns:
-        {"runs_out_in_min", "resets_in_min", "outlook"}: minutes (None when not applicable)
-        and a short phrase such as "runs out in ~3 h 20 min" or "lasts until reset (in 2 h)".
+        {"runs_out_in_min", "resets_in_min"}: minutes, None when not applicable (no reset
+        known; not rising, or resetting before the cap). The words are web/schemas/phrasing.py's.
     """
     resets_at = window.get("resets_at")
     resets_in = (datetime.fromisoformat(resets_at).timestamp() - now) / 60 if resets_at else None
     left = window.get("projected_exhaustion_min")
-    used = window.get("utilization")
     if resets_in is not None and left is not None and left >= resets_in:
         left = None
-    reset_text = f"in {human_duration(resets_in)}" if resets_in is not None else None
-    if used is None:
-        text = "no data yet"
-    elif used >= window["effective_cap"]:
-        text = "at its cap" + (f"; resets {reset_text}" if reset_text else "")
-    elif left is not None:
-        text = f"runs out in ~{human_duration(left)}"
-    elif reset_text:
-        text = f"lasts until reset ({reset_text})"
-    else:
-        text = "not rising; no reset scheduled"
     return {
         "runs_out_in_min": None if left is None else round(left, 1),
         "resets_in_min": None if resets_in is None else round(resets_in, 1),
-        "outlook": text,
     }
 
 
@@ -236,9 +175,7 @@ def _account_row(
         **view.to_dict(),
     }
     row["polled_age_s"] = round(now - snap.polled_at) if snap else None
-    row["error_headline"] = (
-        ERROR_HEADLINES.get(snap.error["code"], _ERROR_HEADLINE) if snap and snap.error else None
-    )
+    row["poll_failed"] = bool(snap and snap.error)
     windows = {}
     for name, window in row.get("windows", {}).items():
         span = history_span_s(name)
@@ -272,8 +209,7 @@ def _summary(rows: list[dict[str, Any]], instances: int) -> dict[str, Any]:
     }
 
 
-def _instance_row(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
-    status = status_for_instance(ctx, inst, now)
+def _instance_row(inst: Instance, status: dict[str, Any], now: float) -> dict[str, Any]:
     return {
         "instance_id": inst.id,
         "project": inst.project,

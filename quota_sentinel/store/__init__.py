@@ -12,6 +12,7 @@ from quota_sentinel.store.instances import InstanceStore
 from quota_sentinel.store.keys import LAST_TICK_TTL_S, Keys
 from quota_sentinel.store.locks import Locks
 from quota_sentinel.store.ratelimit import RateLimiter
+from quota_sentinel.store.reads import Reads
 from quota_sentinel.store.snapshots import SnapshotStore
 
 
@@ -27,6 +28,7 @@ class Store:
     due: DueQueue
     locks: Locks
     rate: RateLimiter
+    reads: Reads
 
     @classmethod
     def open(cls, r: redis.Redis, prefix: str) -> Store:
@@ -40,6 +42,7 @@ class Store:
             due=DueQueue(r, keys),
             locks=Locks(r),
             rate=RateLimiter(r, keys),
+            reads=Reads(r, keys),
         )
 
     def ping(self) -> bool:

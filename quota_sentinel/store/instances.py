@@ -60,12 +60,22 @@ def _from_hash(instance_id: str, data: dict[str, str]) -> Instance:
     )
 
 
+# The instance an API key (by hash) belongs to, in one round trip. KEYS: the api-key entry.
+# ARGV: the instance key with an empty id (keys.instance("")).
+_BY_KEY = """
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return {id, redis.call('HGETALL', ARGV[1] .. id)}
+"""
+
+
 class InstanceStore:
     """Reads and writes instances; every write sets the TTL in the same MULTI/EXEC."""
 
     def __init__(self, r: redis.Redis, keys: Keys) -> None:
         self.r = r
         self.keys = keys
+        self._by_key = r.register_script(_BY_KEY)
         self._pruner = ZsetPruner(r)
 
     def save(
@@ -104,9 +114,13 @@ class InstanceStore:
                 found[instance_id] = _from_hash(instance_id, data)
         return found
 
-    def id_for_key(self, key_hash: str) -> str | None:
-        """The instance id an API key (by hash) belongs to, or None if unknown or expired."""
-        return self.r.get(self.keys.api_key(key_hash))
+    def by_key(self, key_hash: str) -> Instance | None:
+        """The live instance an API key (by hash) belongs to, or None, in one round trip."""
+        found = self._by_key(keys=[self.keys.api_key(key_hash)], args=[self.keys.instance("")])
+        if not found or not found[1]:
+            return None
+        flat = found[1]
+        return _from_hash(found[0], dict(zip(flat[::2], flat[1::2], strict=True)))
 
     def touch(
         self,

@@ -48,6 +48,12 @@ class Keys:
         """zset instance id → expiry (epoch s). TTL: the account's."""
         return f"{self.prefix}acct:{fp}:subs"
 
+    def weights(self, fp: str) -> str:
+        """hash: subscriber id → its weight in tenths (engine WEIGHT_UNITS), and `_total` → their
+        sum, kept equal to the live subscribers of `subscribers(fp)` by every script that adds,
+        renews, removes or prunes one (store/accounts.py). TTL: the account's."""
+        return f"{self.prefix}acct:{fp}:weights"
+
     def snapshot(self, fp: str) -> str:
         """string (JSON): last poll outcome, last good windows, error, failures.
         TTL: the account's."""

@@ -144,11 +144,13 @@ class SnapshotStore:
         p = self.r.pipeline(transaction=False)
         for fp in fps:
             p.zrangebyscore(key(fp), since, "+inf")
-        out: dict[str, list[StoredSample]] = {}
-        for fp, members in zip(fps, p.execute(), strict=True):
-            rows = [json.loads(m) for m in members]
-            out[fp] = [
-                StoredSample(t=row["t"], windows={w: tuple(v) for w, v in row["windows"].items()})
-                for row in rows
-            ]
-        return out
+        return {fp: parse_samples(m) for fp, m in zip(fps, p.execute(), strict=True)}
+
+
+def parse_samples(members: list[str]) -> list[StoredSample]:
+    """Stored sample members (JSON text) → StoredSample values, in the same order."""
+    rows = [json.loads(m) for m in members]
+    return [
+        StoredSample(t=row["t"], windows={w: tuple(v) for w, v in row["windows"].items()})
+        for row in rows
+    ]

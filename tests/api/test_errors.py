@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from quota_sentinel.api import create_app
+from quota_sentinel.app import create_app
 from quota_sentinel.config import Settings
 from tests.api.helpers import assert_absent, assert_envelope
 from tests.factories import key_header, register, registration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quota_sentinel.api import create_app
+from quota_sentinel.app import create_app
 from quota_sentinel.config import Settings
 from quota_sentinel.services.context import Context
 from tests.factories import registration

@@ -6,16 +6,11 @@ import json
 
 import pytest
 
-from quota_sentinel.services.team import (
-    SPARKLINE_POINTS,
-    history_span_s,
-    human_duration,
-    outlook,
-    sparkline,
-    window_length_s,
-)
+from quota_sentinel.engine.windows import window_length_s
+from quota_sentinel.services.team import SPARKLINE_POINTS, history_span_s, outlook, sparkline
 from quota_sentinel.store.keys import HISTORY_RETENTION_S
 from quota_sentinel.store.snapshots import StoredSample
+from quota_sentinel.web.schemas.phrasing import human_duration, outlook_text
 from tests.api.helpers import API_KEY_RE, assert_absent, assert_envelope, poll_now
 from tests.dashboard.scenario import ADMIN_TOKEN, HOSTILE_PROJECT, ZAI_5H, build_team
 from tests.factories import key_header, register
@@ -296,8 +291,5 @@ def test_outlook_says_lasts_until_reset_when_the_reset_comes_first():
 
     result = outlook(window, now=3600.0)
 
-    assert result == {
-        "runs_out_in_min": None,
-        "resets_in_min": 60.0,
-        "outlook": "lasts until reset (in 1 h)",
-    }
+    assert result == {"runs_out_in_min": None, "resets_in_min": 60.0}
+    assert outlook_text({**window, **result}) == "lasts until reset (in 1 h)"

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from quota_sentinel.dashboard.views import COOKIE, session_value
-from quota_sentinel.services.team import SIGN_IN_RATE_PER_MIN
+from quota_sentinel.dashboard.views import COOKIE, SIGN_IN_RATE_PER_MIN, session_value
 from tests.api.helpers import assert_envelope
 from tests.dashboard.scenario import ADMIN_TOKEN, HOSTILE_PROJECT, build_team
 from tests.factories import register

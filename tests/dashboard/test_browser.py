@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT_MS = 10_000
+# The skip reason tests/conftest.py looks for to name the skip in the summary.
+BROWSER_SKIP = "no Chromium at /usr/bin/chromium: sudo apt-get install chromium"
 # The light and dark palettes of dashboard.css, as computed styles report them.
 LIGHT = {
     "GREEN": "rgb(26, 127, 55)",
@@ -45,7 +47,7 @@ DARK_RED = "rgb(248, 81, 73)"
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium: install Debian's chromium")
+        pytest.skip(BROWSER_SKIP)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

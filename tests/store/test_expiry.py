@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from quota_sentinel.api import create_app
+from quota_sentinel.app import create_app
 from quota_sentinel.config import Settings
 from quota_sentinel.services.context import Context
 from tests.api.helpers import assert_envelope, heartbeat

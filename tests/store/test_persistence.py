@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from quota_sentinel.api import create_app
+from quota_sentinel.app import create_app
 from quota_sentinel.config import Settings
 from quota_sentinel.embedded import EmbeddedRedis
 from quota_sentinel.services.context import Context

@@ -33,9 +33,13 @@ PLANTED = [
 
 
 def test_planted_secrets_appear_nowhere(
-    zai, deepseek, client, ctx, clock, drain, redis_client, caplog, capsys
+    zai, deepseek, claude, copilot, client, ctx, clock, drain, redis_client, caplog, capsys
 ):
     caplog.set_level(logging.DEBUG)
+    # Every planted credential is one its fake accepts, so each provider's poll really runs.
+    claude.add_token(CLAUDE_ACCESS)
+    claude.refresh_token = CLAUDE_REFRESH
+    copilot.token = GITHUB_TOKEN
     bodies: list[str] = []
 
     def record(response, status: int):
@@ -66,8 +70,15 @@ def test_planted_secrets_appear_nowhere(
     drain()
     record(client.get("/v1/status", headers=headers), 200)
 
+    assert claude.upstream.last().headers["authorization"] == f"Bearer {CLAUDE_ACCESS}"
+    assert copilot.upstream.last().headers["authorization"] == f"token {GITHUB_TOKEN}"
+
     clock.advance(60)
     zai.key = FRESH_ZAI_KEY
+    claude.revoke(CLAUDE_ACCESS)
+    claude.add_token(FRESH_CLAUDE_ACCESS)
+    claude.refresh_token = FRESH_CLAUDE_REFRESH
+    copilot.token = FRESH_GITHUB_TOKEN
     fresh = {
         "opencode_auth": {"zai": FRESH_ZAI_KEY, "github-copilot": {"refresh": FRESH_GITHUB_TOKEN}},
         "claude_credentials": {
@@ -87,9 +98,15 @@ def test_planted_secrets_appear_nowhere(
     assert zai.upstream.count() == 2
     assert zai.upstream.last().headers["authorization"] == f"Bearer {FRESH_ZAI_KEY}"
     assert deepseek.upstream.count() == 2
+    assert claude.upstream.count("/api/oauth/usage") == 2
+    assert claude.upstream.last().headers["authorization"] == f"Bearer {FRESH_CLAUDE_ACCESS}"
+    assert copilot.upstream.count() == 2
+    assert copilot.upstream.last().headers["authorization"] == f"token {FRESH_GITHUB_TOKEN}"
     providers = record(client.get("/v1/providers", headers=headers), 200)
-    assert providers["zai"]["status"] == "GREEN"
-    assert providers["deepseek"]["error"] is None
+    for name in ("zai", "claude", "copilot"):
+        assert providers[name]["status"] == "GREEN", providers[name]
+    for name in ("deepseek", "claude", "copilot"):
+        assert providers[name]["error"] is None, providers[name]
 
     dumps.append(redis_dump(redis_client))
     assert "rq:worker:" in dumps[-1]  # what the worker left behind is part of the dump

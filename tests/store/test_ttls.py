@@ -9,8 +9,10 @@ INDEXES = {"insts", "due"}
 
 
 def test_every_key_has_a_ttl_except_the_indexes(
-    zai, deepseek, client, ctx, clock, drain, redis_client
+    zai, deepseek, claude, client, ctx, clock, drain, redis_client
 ):
+    claude.add_token("at-ttl")
+    claude.refresh_token = "rt-ttl"
     reg = register(
         client,
         auth={
@@ -33,6 +35,7 @@ def test_every_key_has_a_ttl_except_the_indexes(
     assert {"inst", "apikey", "acct", "insts", "due", "lastpoll"} <= kinds
     assert zai.upstream.count() == 2
     assert deepseek.upstream.count() == 2
+    assert claude.upstream.count("/api/oauth/usage") == 2
     for fp in ctx.store.instances.get(reg["instance_id"]).accounts.values():
         for key in (ctx.store.keys.account(fp), ctx.store.keys.snapshot(fp)):
             assert redis_client.ttl(key) > 0, key

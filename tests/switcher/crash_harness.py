@@ -8,7 +8,8 @@ fork: each round forks a child that runs real switcher cycles (`apply.run`, the 
 writes; after a random delay the child gets SIGKILL. Then the harness checks that the config
 is valid JSONC whose models are each an original or a fallback, that the state file reads, and
 that a restore on a copy gives back the original bytes exactly. It prints one JSON line:
-{"rounds": …, "writes": …, "failures": […]}.
+{"rounds": …, "killed": …, "writes": …, "failures": […]}: `killed` counts the rounds whose
+switcher died by the SIGKILL, `writes` the writes the switchers finished before their kill.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def main(directory: Path, rounds: int, seed: int) -> dict:
     allowed |= {m for chain in sidecar["fallback_models"].values() for m in chain}
     allowed |= set(sidecar["model_fallbacks"]) | set(sidecar["small_model_fallbacks"])
     failures: list[str] = []
-    writes = 0
+    writes = killed = 0
     for n in range(rounds):
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -87,7 +88,9 @@ def main(directory: Path, rounds: int, seed: int) -> dict:
         _, status = os.waitpid(pid, 0)
         with os.fdopen(read_end, "rb") as pipe:
             writes += len(pipe.read())
-        if not os.WIFSIGNALED(status):
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            killed += 1
+        else:
             failures.append(f"round {n}: the switcher died by itself (status {status})")
         problem = _check(directory, original, allowed)
         if problem:
@@ -99,7 +102,7 @@ def main(directory: Path, rounds: int, seed: int) -> dict:
     leftovers = sorted(p.name for p in directory.iterdir() if p.name.endswith(".qs-tmp"))
     if leftovers:
         failures.append(f"temp files left after a clean write: {leftovers}")
-    return {"rounds": rounds, "writes": writes, "failures": failures}
+    return {"rounds": rounds, "killed": killed, "writes": writes, "failures": failures}
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
-START_TIMEOUT_S = 40
+from tests.waiting import http_ok, wait_until
+
+START_TIMEOUT_S = 120
 ADMIN_TOKEN = "switcher-test-admin-token"
 
 
@@ -60,16 +61,16 @@ class Sentinel:
             )
 
     def wait_healthy(self) -> Sentinel:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if requests.get(self.url + "/v1/health", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("quota-sentinel start did not become healthy")
+        wait_until(
+            lambda: http_ok(self.url + "/v1/health"),
+            timeout=START_TIMEOUT_S,
+            what="a healthy `quota-sentinel start`",
+            alive=self._alive,
+        )
+        return self
+
+    def _alive(self) -> None:
+        assert self.process.poll() is None, self.log.read_text()
 
     def instance_status(self, instance_id: str) -> int:
         """HTTP status of the admin's GET /v1/status/{id} (404 once deregistered)."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from quota_sentinel.api.schemas.status import STATUS, AllocationSchema, WindowSchema
+from quota_sentinel.web.schemas.phrasing import error_headline, outlook_text
+from quota_sentinel.web.schemas.status import STATUS, AllocationSchema, WindowSchema
 
 
 class TeamWindowSchema(WindowSchema):
@@ -20,8 +21,12 @@ class TeamWindowSchema(WindowSchema):
         },
     )
     resets_in_min = ma.fields.Float(allow_none=True, metadata={"description": "minutes"})
-    outlook = ma.fields.String(
-        metadata={"description": 'e.g. "runs out in ~3 h 20 min", "lasts until reset (in 2 h)"'}
+    outlook = ma.fields.Function(
+        outlook_text,
+        metadata={
+            "type": "string",
+            "description": 'e.g. "runs out in ~3 h 20 min", "lasts until reset (in 2 h)"',
+        },
     )
     history = ma.fields.List(
         ma.fields.List(ma.fields.Float()),
@@ -39,7 +44,9 @@ class TeamAccountSchema(ma.Schema):
     stale = ma.fields.Boolean(metadata={"description": "the last poll failed; data is older"})
     error = ma.fields.String(allow_none=True, metadata={"description": "the last poll's error"})
     error_code = ma.fields.String(allow_none=True)
-    error_headline = ma.fields.String(allow_none=True)
+    error_headline = ma.fields.Function(
+        error_headline, metadata={"type": "string", "nullable": True}
+    )
     polled_at = ma.fields.String(allow_none=True)
     polled_age_s = ma.fields.Integer(allow_none=True)
     data_at = ma.fields.String(allow_none=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from quota_sentinel.api.schemas.common import BaseSchema
+from quota_sentinel.web.schemas.common import BaseSchema
 
 STATES = ("active", "idle", "paused")
 FRAMEWORKS = ("opencode", "claude")
