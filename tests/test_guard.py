@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from quota_sentinel.cli import GuardExit, main
+from quota_sentinel.cli import main
+from quota_sentinel.exits import Exit
 from tests.api.helpers import poll_now
 from tests.dashboard.live import serving
 from tests.factories import DEEPSEEK_TEST_KEY, ZAI_TEST_KEY, register
@@ -60,7 +61,7 @@ def test_proceed_exits_0(zai, client, clock, drain, live_url):
 
     result = guard(live_url, "--api-key", reg["api_key"])
 
-    assert result.exit_code == GuardExit.PROCEED == 0
+    assert result.exit_code == Exit.PROCEED == 0
     assert result.stdout == "PROCEED: No provider is near its cap; proceed.\n"
 
 
@@ -78,7 +79,7 @@ def test_proceed_small_only_exits_10(burning, live_url):
 
     result = guard(live_url, "--api-key", key)
 
-    assert result.exit_code == GuardExit.PROCEED_SMALL_ONLY == 10
+    assert result.exit_code == Exit.PROCEED_SMALL_ONLY == 10
     assert result.stdout == "PROCEED_SMALL_ONLY: deepseek is YELLOW; take on small tasks only.\n"
 
 
@@ -88,7 +89,7 @@ def test_stop_exits_20(burning, live_url):
 
     result = guard(live_url, "--api-key", key)
 
-    assert result.exit_code == GuardExit.STOP == 20
+    assert result.exit_code == Exit.STOP == 20
     assert result.stdout.startswith("STOP: zai is RED")
     assert len(result.stdout.splitlines()) == 1
 
@@ -96,15 +97,15 @@ def test_stop_exits_20(burning, live_url):
 def test_provider_judges_one_provider_strictly_whatever_the_framework(burning, live_url):
     # opencode may fall back from a RED zai to a YELLOW deepseek: the instance goes small...
     key = burning(framework="opencode", auth=BOTH, hard_caps={"zai_default": 30})
-    assert guard(live_url, "--api-key", key).exit_code == GuardExit.PROCEED_SMALL_ONLY
+    assert guard(live_url, "--api-key", key).exit_code == Exit.PROCEED_SMALL_ONLY
 
     zai_only = guard(live_url, "--api-key", key, "--provider", "zai")
     deepseek_only = guard(live_url, "--api-key", key, "--provider", "deepseek")
 
     # ...but a run that needs zai must stop, and one on deepseek must go small.
-    assert zai_only.exit_code == GuardExit.STOP
+    assert zai_only.exit_code == Exit.STOP
     assert zai_only.stdout == "STOP: zai is RED; stop until its window resets.\n"
-    assert deepseek_only.exit_code == GuardExit.PROCEED_SMALL_ONLY
+    assert deepseek_only.exit_code == Exit.PROCEED_SMALL_ONLY
 
 
 def test_provider_green_proceeds(burning, live_url):
@@ -112,7 +113,7 @@ def test_provider_green_proceeds(burning, live_url):
 
     result = guard(live_url, "--api-key", key, "--provider", "zai")
 
-    assert result.exit_code == GuardExit.PROCEED
+    assert result.exit_code == Exit.PROCEED
     assert result.stdout == "PROCEED: No provider is near its cap; proceed.\n"
 
 
@@ -121,7 +122,7 @@ def test_provider_the_instance_lacks_exits_2(client, live_url):
 
     result = guard(live_url, "--api-key", reg["api_key"], "--provider", "claude")
 
-    assert result.exit_code == GuardExit.NO_ANSWER == 2
+    assert result.exit_code == Exit.NO_ANSWER == 2
     assert "no 'claude' account; its providers are: zai." in result.stderr
     assert result.stdout == ""
 
@@ -129,14 +130,14 @@ def test_provider_the_instance_lacks_exits_2(client, live_url):
 def test_unreachable_sentinel_exits_2():
     result = guard(f"http://127.0.0.1:{_free_port()}", "--api-key", "qs_whatever")
 
-    assert result.exit_code == GuardExit.NO_ANSWER
+    assert result.exit_code == Exit.NO_ANSWER
     assert "nothing answers at" in result.stderr and result.stdout == ""
 
 
 def test_unknown_key_exits_2_and_says_so(live_url):
     result = guard(live_url, "--api-key", "qs_" + "x" * 40)
 
-    assert result.exit_code == GuardExit.NO_ANSWER
+    assert result.exit_code == Exit.NO_ANSWER
     assert "refused this API key (HTTP 401)" in result.stderr
     assert "register again" in result.stderr
 
@@ -155,7 +156,7 @@ def test_a_failing_sentinel_exits_2(reply, said):
     with FakeUpstream({("GET", "/v1/status"): lambda request: reply}, name="sentinel") as fake:
         result = guard(fake.url, "--api-key", "qs_whatever")
 
-    assert result.exit_code == GuardExit.NO_ANSWER
+    assert result.exit_code == Exit.NO_ANSWER
     assert said in result.stderr
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from quota_sentinel import __version__
+from quota_sentinel.cli import agents
 from quota_sentinel.cli.backtest import export_samples, replay
-from quota_sentinel.cli.client import GuardExit, guard, health, status
+from quota_sentinel.cli.client import guard, health, status
+from quota_sentinel.cli.probe import probe
 from quota_sentinel.cli.server import scheduler, start, web, worker
 from quota_sentinel.switcher.command import switch
 
-__all__ = ["GuardExit", "main"]
+__all__ = ["main"]
 
 
 @click.group()
@@ -32,3 +34,5 @@ for command in (
     export_samples,
 ):
     main.add_command(command)
+main.add_command(probe)
+agents.register(main)

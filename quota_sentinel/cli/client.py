@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import sys
 from typing import Any
@@ -18,17 +17,8 @@ from quota_sentinel.terminal import (
     team_table,
 )
 
-
-class GuardExit(enum.IntEnum):
-    """`guard`'s exit code: the recommendation, or NO_ANSWER when the sentinel cannot tell."""
-
-    PROCEED = 0
-    NO_ANSWER = 2
-    PROCEED_SMALL_ONLY = 10
-    STOP = 20
-
-
-_GUARD_EXITS = {r.value: GuardExit[r.value] for r in Recommendation}
+# `guard`'s exit code: the recommendation, or NO_ANSWER when the sentinel cannot tell.
+_GUARD_EXITS = {r.value: Exit[r.value] for r in Recommendation}
 
 
 @click.command()

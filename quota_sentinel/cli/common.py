@@ -1,24 +1,22 @@
-"""What the commands share: exit codes, settings with a clean failure, GET against the API."""
+"""What the commands share: settings with a clean failure, one-sentence failures, GET against
+the API through the shared client."""
 
 from __future__ import annotations
 
-import enum
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
-import requests
 
+from quota_sentinel.client import DEFAULT_URL, Client, Unreachable
 from quota_sentinel.config import Settings
 from quota_sentinel.errors import ConfigError
+from quota_sentinel.exits import Exit
 
-DEFAULT_URL = "http://127.0.0.1:7878"
+__all__ = ["DEFAULT_URL", "Exit", "api_get", "fail", "load_settings"]
 
-
-class Exit(enum.IntEnum):
-    OK = 0
-    ERROR = 1
-    UNREACHABLE = 2
+# A CLI call reads one small answer: fail within seconds rather than hang a terminal or a hook.
+CLI_TIMEOUT_S = (3.05, 5.0)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -28,7 +26,7 @@ def load_settings(**overrides: Any) -> Settings:
         fail(exc.message)
 
 
-def fail(message: str, code: Exit = Exit.ERROR) -> None:
+def fail(message: str, code: Exit = Exit.ERROR) -> NoReturn:
     click.echo(f"quota-sentinel: {message}", err=True)
     sys.exit(code)
 
@@ -36,12 +34,10 @@ def fail(message: str, code: Exit = Exit.ERROR) -> None:
 def api_get(
     url: str, path: str, api_key: str | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, Any]:
-    headers = {**(headers or {}), **({"X-API-Key": api_key} if api_key else {})}
+    """(HTTP status, JSON body) of GET `path`; exits UNREACHABLE with a sentence when nothing
+    (or not quota-sentinel) answers."""
     try:
-        response = requests.get(url.rstrip("/") + path, headers=headers, timeout=5)
-    except requests.RequestException:
-        fail(f"nothing answers at {url}; is `quota-sentinel start` running?", Exit.UNREACHABLE)
-    try:
-        return response.status_code, response.json()
-    except ValueError:
-        fail(f"{url} answered with something that is not quota-sentinel's JSON.", Exit.UNREACHABLE)
+        with Client(url, CLI_TIMEOUT_S) as client:
+            return client.request("GET", path, api_key, headers=headers)
+    except Unreachable as exc:
+        fail(f"{exc.message} Is `quota-sentinel start` running?", exc.exit_code)

@@ -1,8 +1,10 @@
-"""Alibaba Cloud Model Studio (Bailian) Coding Plan quota from the console RPC (providers.md §6).
+"""Alibaba Cloud Model Studio (Bailian) Coding Plan quota from the console RPC.
 
-Windows: `5h`, `weekly`, `monthly` (request counts: used / total), from the first `VALID`
-instance of `codingPlanInstanceInfos`. An active plan whose answer carries no counters gives no
-window at all (plan only), never an invented 0 %.
+See docs/providers.md (Alibaba). Windows: `5h`, `weekly`, `monthly` (request counts: used /
+total), from the first `VALID` instance of `codingPlanInstanceInfos`; when no instance carries a
+`status` at all, from the first one that carries quota counters. An active plan whose answer
+carries no counters gives no window at all (plan only), never an invented 0 %; a counter that is
+not a number is an error naming it.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from quota_sentinel.providers.parsing import (
     api_key_from,
     clamp_pct,
     epoch_s,
-    first_float,
     first_text,
+    no_known_fields,
+    number_at,
     safe_message,
 )
 
@@ -141,12 +144,14 @@ def parse_instances(body: Any, *, key: str | None = None) -> UsageResult:
     _check_code(body, key)
     infos = _instance_infos(body)
     if infos is None:
-        raise BadPayload(
-            "Alibaba Cloud answered without any Coding Plan instance information "
-            "(codingPlanInstanceInfos is missing); the console API may have changed."
+        raise no_known_fields(
+            "Alibaba Cloud", "queryCodingPlanInstanceInfoV2", ("codingPlanInstanceInfos",)
         )
     instances = [info for info in infos if isinstance(info, Mapping)]
     instance = next((i for i in instances if _status(i) == "VALID"), None)
+    if instance is None and not any(_status(i) for i in instances):
+        # Some answers list the instances without any status: the one with counters is the plan.
+        instance = next((i for i in instances if _has_counters(i)), None)
     if instance is None:
         seen = sorted({_status(i) or "unknown" for i in instances})
         which = f" (instance status: {', '.join(seen)})" if seen else ""
@@ -154,12 +159,10 @@ def parse_instances(body: Any, *, key: str | None = None) -> UsageResult:
             f"Alibaba Cloud reports no active Coding Plan for this account{which}; renew or buy "
             "the plan, or check the region setting."
         )
-    quota = instance.get("codingPlanQuotaInfo")
-    if not isinstance(quota, Mapping):
-        quota = instance  # flattened shapes carry the counters on the instance itself
+    quota, where = _quota(instance)
     windows: dict[str, WindowUsage] = {}
     for name, prefixes in _WINDOWS:
-        window = _window(quota, prefixes)
+        window = _window(quota, prefixes, where)
         if window is not None:
             windows[name] = window
     if not windows:
@@ -231,10 +234,22 @@ def _status(instance: Mapping[str, Any]) -> str:
     return (first_text(instance, ("status", "instanceStatus")) or "").upper()
 
 
-def _window(quota: Mapping[str, Any], prefixes: tuple[str, ...]) -> WindowUsage | None:
+def _quota(instance: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    quota = instance.get("codingPlanQuotaInfo")
+    if isinstance(quota, Mapping):
+        return quota, "codingPlanQuotaInfo"
+    return instance, ""  # flattened shapes carry the counters on the instance itself
+
+
+def _has_counters(instance: Mapping[str, Any]) -> bool:
+    quota, _ = _quota(instance)
+    return any(str(key).endswith(("TotalQuota", "UsedQuota")) for key in quota)
+
+
+def _window(quota: Mapping[str, Any], prefixes: tuple[str, ...], where: str) -> WindowUsage | None:
     for prefix in prefixes:
-        total = first_float(quota, (f"{prefix}TotalQuota",))
-        used = first_float(quota, (f"{prefix}UsedQuota",))
+        total = number_at(quota, f"{prefix}TotalQuota", "Alibaba Cloud", where)
+        used = number_at(quota, f"{prefix}UsedQuota", "Alibaba Cloud", where)
         if total is None or used is None or total <= 0:
             continue
         return WindowUsage(

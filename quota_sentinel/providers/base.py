@@ -27,7 +27,7 @@ class UsageResult:
     """The outcome of one successful poll.
 
     Args:
-        windows: window name (stable, lower-case, see providers.md) → usage.
+        windows: window name (stable, lower-case, see docs/providers.md) → usage.
         plan: the plan label the provider reports, if any.
         state: provider state to persist on the account for the next poll (e.g. DeepSeek's
             reference balance), stored in clear: never a secret. None leaves it as it is.

@@ -1,15 +1,17 @@
-"""Claude subscription windows from /api/oauth/usage and the opt-in OAuth refresh (providers.md §1).
+"""Claude subscription windows from /api/oauth/usage and the opt-in OAuth refresh.
 
-Windows: `five_hour`, `seven_day`, `seven_day_sonnet` / `seven_day_opus` when not null,
-`seven_day_<model>` for each scoped weekly limit in `limits[]`, and `extra_usage` (pay-as-you-go
-overage, percent of the monthly limit) when it is enabled.
+See docs/providers.md (Claude). Windows: `five_hour`, `seven_day`, and every other `seven_day_*`
+object that carries a utilization under its own key (`seven_day_sonnet`, `seven_day_opus`,
+`seven_day_cowork`, `seven_day_routines`, …), `seven_day_<model>` for each scoped weekly limit
+in `limits[]`, and `extra_usage` (pay-as-you-go overage, percent of the monthly limit) when it
+is enabled. A utilization that is not a number is an error naming the field.
 
-Credentials (DESIGN §6a): Claude's refresh token rotates, so refreshing a token that Claude Code
-also holds would log Claude Code out. By default this module never refreshes: it uses the access
-token until `expires_at_ms`, then reports `credentials_expired` without calling Claude, and the
-switcher's heartbeat brings a fresh token. With `options["refresh"] == "server"` (a credential
-dedicated to the monitor) it refreshes when the token expires within 5 minutes, or once after a
-401, and hands back the rotated tokens in `UsageResult.credentials`, or on the raised
+Credentials (docs/providers.md, Claude): Claude's refresh token rotates, so refreshing a token
+that Claude Code also holds would log Claude Code out. By default this module never refreshes: it
+uses the access token until `expires_at_ms`, then reports `credentials_expired` without calling
+Claude, and the switcher's heartbeat brings a fresh token. With `options["refresh"] == "server"`
+(a credential dedicated to the monitor) it refreshes when the token expires within 5 minutes, or
+once after a 401, and hands back the rotated tokens in `UsageResult.credentials`, or on the raised
 ProviderError when the usage call then fails, since the old refresh token is spent either way.
 The worker holds `lock:poll:{fp}` around every poll, so two refreshes of one account never race.
 """
@@ -37,9 +39,11 @@ from quota_sentinel.providers.parsing import (
     epoch_s,
     http_status,
     next_month_start_s,
+    no_known_fields,
     safe_message,
     slug,
     to_float,
+    unreadable,
     utc_text,
 )
 
@@ -60,6 +64,8 @@ FLAT_WINDOWS = ("five_hour", "seven_day", "seven_day_sonnet", "seven_day_opus")
 _LIMIT_KINDS = {"session": "five_hour", "weekly_all": "seven_day"}
 _KNOWN_KEYS = (*FLAT_WINDOWS, "limits", "extra_usage", "seven_day_oauth_apps")
 _VERSION = re.compile(r"^[0-9A-Za-z.+-]{1,32}$")
+# Every weekly lane (`seven_day_cowork`, `seven_day_routines`, …) is read under its own key.
+_WEEKLY_KEY = re.compile(r"^seven_day_[a-z0-9_]+$")
 
 _SEND_FRESH = (
     "keep Claude Code running so the switcher/agent heartbeat sends a fresh token, or opt in "
@@ -145,17 +151,17 @@ def parse_usage(body: Any, now: float) -> UsageResult:
         error = body.get("error") if isinstance(body.get("error"), Mapping) else {}
         message = safe_message(error.get("message"), [])
         raise ProviderError(f"Claude reported an error{': ' + message if message else ''}.")
-    if not any(key in body for key in _KNOWN_KEYS):
-        raise BadPayload(
-            "Claude answered without any usage window it knows (five_hour, seven_day, limits); "
-            "the API may have changed."
-        )
-    windows = {k: w for k in FLAT_WINDOWS if (w := _window(body.get(k), "utilization"))}
+    weekly = sorted(k for k in body if _WEEKLY_KEY.match(str(k)) and k not in FLAT_WINDOWS)
+    if not weekly and not any(key in body for key in _KNOWN_KEYS):
+        raise no_known_fields("Claude", "/api/oauth/usage", ("five_hour", "seven_day", "limits"))
+    flat = [*FLAT_WINDOWS, *weekly]
+    windows = {k: w for k in flat if (w := _window(body.get(k), "utilization", where=k))}
     limits = body.get("limits")
-    for entry in limits if isinstance(limits, list) else []:
+    for index, entry in enumerate(limits if isinstance(limits, list) else []):
         name, model = _limit_name(entry)
         if name and name not in windows:
-            window = _window(entry, "percent", {"model": model} if model else {})
+            metadata = {"model": model} if model else {}
+            window = _window(entry, "percent", metadata, where=f"limits[{index}]")
             if window is not None:
                 windows[name] = window
     extra = _extra_usage(body.get("extra_usage"), now)
@@ -244,9 +250,20 @@ def _refresh(
     }
 
 
-def _window(item: Any, field: str, metadata: Mapping[str, Any] | None = None) -> WindowUsage | None:
-    value = to_float(item.get(field)) if isinstance(item, Mapping) else None
+def _window(
+    item: Any, field: str, metadata: Mapping[str, Any] | None = None, *, where: str
+) -> WindowUsage | None:
+    # A null window (or a null figure) has not started: nothing to read. Anything else that
+    # is not a number is a shape we do not know, and says so.
+    if item is None:
+        return None
+    if not isinstance(item, Mapping):
+        raise unreadable("Claude", where, item, "an object")
+    raw = item.get(field)
+    value = to_float(raw)
     if value is None:
+        if raw is not None:
+            raise unreadable("Claude", f"{where}.{field}", raw)
         return None
     return WindowUsage(clamp_pct(value), epoch_s(item.get("resets_at")), dict(metadata or {}))
 

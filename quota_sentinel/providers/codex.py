@@ -1,15 +1,18 @@
-"""OpenAI Codex / ChatGPT subscription windows from /backend-api/wham/usage (providers.md §7a).
+"""OpenAI Codex / ChatGPT subscription windows from /backend-api/wham/usage (docs/providers.md).
 
 Windows are named by their length, not by their slot (Codex sometimes moves the weekly window
 into the primary slot): `5h`, `daily`, `weekly`, `monthly` (28–31 days, Business/Team), else
-`<n>d`, `<n>h` or `<n>s`. Each `additional_rate_limits[]` entry (a model with its own cap) gives
-`<metered_feature>_<length>`, e.g. `gpt_5_3_codex_spark_5h`. When `rate_limit` is null (Business
-spend control), `spend_limit` comes from `spend_control.individual_limit`.
+`<n>d`, `<n>h` or `<n>s`. A window with `limit_window_seconds: 0` is a placeholder and gives no
+window. Each `additional_rate_limits[]` entry (a model with its own cap) gives
+`<metered_feature>_<length>`, e.g. `gpt_5_3_codex_spark_5h`. `spend_limit` comes from
+`spend_control.individual_limit` (Business spend control), from `remaining_percent` or
+`used_percent`, and is at least 100 % once `reached` is true.
 `code_review_rate_limit` is not read: code review is not a coding quota.
 
-Credentials follow DESIGN §6a as for Claude: the refresh token rotates and is shared with the
-user's Codex CLI / OpenCode, so by default the access token is used until it expires
-(`expires_at_ms`, else the token's JWT `exp`) and `credentials_expired` is reported after that.
+Credentials are handled as for Claude (docs/providers.md, Codex): the refresh token rotates and
+is shared with the user's Codex CLI / OpenCode, so by default the access token is used until it
+expires (`expires_at_ms`, else the token's JWT `exp`) and `credentials_expired` is reported
+after that.
 With `options["refresh"] == "server"` it refreshes within 5 minutes of expiry or once after a
 401/403, returning the rotated tokens as Claude does; the worker's `lock:poll:{fp}` serializes it.
 """
@@ -36,8 +39,11 @@ from quota_sentinel.providers.parsing import (
     first_text,
     http_status,
     jwt_claims,
+    no_known_fields,
+    number_at,
     slug,
     to_float,
+    unreadable,
     utc_text,
 )
 
@@ -120,24 +126,44 @@ def parse_usage(body: Any, now: float) -> UsageResult:
         BadPayload: the answer has neither `rate_limit` nor `spend_control`.
     """
     if not isinstance(body, Mapping) or not ({"rate_limit", "spend_control"} & body.keys()):
-        raise BadPayload(
-            "ChatGPT answered wham/usage without rate_limit or spend_control; the API may "
-            "have changed."
-        )
+        raise no_known_fields("ChatGPT", "wham/usage", ("rate_limit", "spend_control"))
     windows: dict[str, WindowUsage] = {}
-    _add_windows(windows, "", body.get("rate_limit"), now)
+    _add_windows(windows, "", body.get("rate_limit"), now, "rate_limit")
     extras = body.get("additional_rate_limits")
-    for extra in extras if isinstance(extras, list) else []:
+    for index, extra in enumerate(extras if isinstance(extras, list) else []):
         if isinstance(extra, Mapping):
             feature = slug(extra.get("metered_feature")) or slug(extra.get("limit_name"))
             if feature:
-                _add_windows(windows, f"{feature}_", extra.get("rate_limit"), now)
+                where = f"additional_rate_limits[{index}].rate_limit"
+                _add_windows(windows, f"{feature}_", extra.get("rate_limit"), now, where)
     spend = body.get("spend_control")
     individual = spend.get("individual_limit") if isinstance(spend, Mapping) else None
-    remaining = _number(individual, "remaining_percent")
-    if remaining is not None:
-        windows["spend_limit"] = WindowUsage(clamp_pct(100 - remaining), _reset(individual, now))
+    spend_limit = _spend_limit(individual, now)
+    if spend_limit is not None:
+        windows["spend_limit"] = spend_limit
     return UsageResult(windows=windows, plan=first_text(body, ("plan_type",)))
+
+
+def _spend_limit(individual: Any, now: float) -> WindowUsage | None:
+    where = "spend_control.individual_limit"
+    if individual is None:
+        return None
+    if not isinstance(individual, Mapping):
+        raise unreadable("ChatGPT", where, individual, "an object")
+    remaining = number_at(individual, "remaining_percent", "ChatGPT", where)
+    used = number_at(individual, "used_percent", "ChatGPT", where)
+    if remaining is not None:
+        utilization = 100 - remaining
+    elif used is not None:
+        utilization = used
+    else:
+        raise BadPayload(
+            f"ChatGPT answered {where} without remaining_percent or used_percent; the API may "
+            "have changed (`quota-sentinel probe --raw` shows the answer)."
+        )
+    reached = individual.get("reached", individual.get("limit_reached")) is True
+    utilization = 100.0 if reached else clamp_pct(utilization)
+    return WindowUsage(utilization, _reset(individual, now), {"reached": reached})
 
 
 def window_name(seconds: float | None, slot_default: str) -> str:
@@ -167,19 +193,25 @@ def window_name(seconds: float | None, slot_default: str) -> str:
     return f"{whole // 3600}h" if whole % 3600 == 0 else f"{whole}s"
 
 
-def _number(source: Any, key: str) -> float | None:
-    return to_float(source.get(key)) if isinstance(source, Mapping) else None
-
-
-def _add_windows(windows: dict[str, WindowUsage], prefix: str, rate: Any, now: float) -> None:
-    if not isinstance(rate, Mapping):
+def _add_windows(
+    windows: dict[str, WindowUsage], prefix: str, rate: Any, now: float, where: str
+) -> None:
+    if rate is None:
         return
+    if not isinstance(rate, Mapping):
+        raise unreadable("ChatGPT", where, rate, "an object")
     for slot, default in _SLOTS:
         item = rate.get(slot)
-        used = _number(item, "used_percent")
-        if used is None:
+        if item is None:
             continue
-        seconds = to_float(item.get("limit_window_seconds"))
+        if not isinstance(item, Mapping):
+            raise unreadable("ChatGPT", f"{where}.{slot}", item, "an object")
+        seconds = number_at(item, "limit_window_seconds", "ChatGPT", f"{where}.{slot}")
+        if seconds is not None and seconds <= 0:
+            continue  # a placeholder slot, not a 5-hour window at 0 %
+        used = number_at(item, "used_percent", "ChatGPT", f"{where}.{slot}")
+        if used is None:
+            continue  # a slot without a figure (null): nothing to read, nothing invented
         name = prefix + window_name(seconds, default)
         candidate, n = name, 2
         while candidate in windows:

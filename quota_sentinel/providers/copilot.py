@@ -1,10 +1,12 @@
 """GitHub Copilot premium-request quota from copilot_internal/user, billing report as fallback.
 
-Windows (providers.md §2): `monthly` (premium requests) from `quota_snapshots.premium_interactions`,
-or from the premium-request billing report when `copilot_internal/user` answers 404 or has no
-metered premium bucket and `github_username` and `plan` are configured; `chat` and `completions`
-only when metered (free plans). Unlimited buckets and the zero placeholders of org seats are not
-"0 % used": they produce no window, only the plan.
+Windows (docs/providers.md, Copilot): `monthly` (premium requests) from
+`quota_snapshots.premium_interactions`, or from the premium-request billing report when
+`copilot_internal/user` answers 404 or has no metered premium bucket and `github_username` and
+`plan` are configured; `chat` and `completions` only when metered (free plans). Only
+`unlimited: true` (or the -1 entitlement sentinel) means unlimited, and the zero placeholders of
+org seats are not "0 % used": both produce no window, only the plan. A negative remainder is
+overage and reads above 100 % (remaining -75 of 300 is 125 %).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from quota_sentinel.providers.parsing import (
     first_text,
     http_status,
     next_month_start_s,
+    no_known_fields,
+    number_at,
     to_float,
+    unreadable,
 )
 
 log = logging.getLogger(__name__)
@@ -146,10 +151,7 @@ def parse_user(body: Any) -> UsageResult:
         BadPayload: the answer has none of the Copilot quota fields.
     """
     if not isinstance(body, Mapping) or not any(key in body for key in _SHAPE_KEYS):
-        raise BadPayload(
-            "GitHub answered copilot_internal/user without any Copilot quota fields; the API "
-            "may have changed."
-        )
+        raise no_known_fields("GitHub", "copilot_internal/user", _SHAPE_KEYS)
     plan = first_text(body, ("copilot_plan", "access_type_sku"))
     reset = next((t for t in (epoch_s(body.get(k)) for k in _RESET_KEYS) if t), None)
     windows: dict[str, WindowUsage] = {}
@@ -157,7 +159,10 @@ def parse_user(body: Any) -> UsageResult:
     if isinstance(snapshots, Mapping):
         for bucket, name in _BUCKETS:
             window = _snapshot_window(
-                snapshots.get(bucket), reset, plan if name == "monthly" else None
+                snapshots.get(bucket),
+                reset,
+                plan if name == "monthly" else None,
+                f"quota_snapshots.{bucket}",
             )
             if window is not None:
                 windows[name] = window
@@ -192,28 +197,43 @@ def _refused_sentence(status: int | None) -> str:
     return f"GitHub rejected the token (HTTP 401): it expired or was revoked; {_FRESH_TOKEN}"
 
 
-def _snapshot_window(bucket: Any, reset: float | None, plan: str | None) -> WindowUsage | None:
-    if not isinstance(bucket, Mapping) or bucket.get("unlimited") is True:
+def _snapshot_window(
+    bucket: Any, reset: float | None, plan: str | None, where: str
+) -> WindowUsage | None:
+    if bucket is None:
         return None
-    entitlement = to_float(bucket.get("entitlement"))
-    remaining = first_float(bucket, ("remaining", "quota_remaining"))
+    if not isinstance(bucket, Mapping):
+        raise unreadable("GitHub", where, bucket, "an object")
+    if bucket.get("unlimited") is True:
+        return None
+    entitlement = number_at(bucket, "entitlement", "GitHub", where)
+    percent_remaining = number_at(bucket, "percent_remaining", "GitHub", where)
+    remaining = number_at(bucket, "remaining", "GitHub", where)
+    if remaining is None:
+        remaining = number_at(bucket, "quota_remaining", "GitHub", where)
     # -1 is the unlimited sentinel; entitlement 0 (with remaining 0) is an org-seat placeholder.
-    if entitlement is None or entitlement <= 0 or (remaining is not None and remaining < 0):
+    if entitlement is not None and entitlement <= 0:
         return None
-    percent_remaining = to_float(bucket.get("percent_remaining"))
     if percent_remaining is not None:
         utilization = 100 - percent_remaining
-    elif remaining is not None:
+    elif entitlement is not None and remaining is not None:
+        # A negative remainder is overage: remaining -75 of 300 is 125 % used.
         utilization = (entitlement - remaining) / entitlement * 100
     else:
-        return None
+        raise BadPayload(
+            f"GitHub answered {where} without percent_remaining, or entitlement and "
+            "remaining; the API may have changed (`quota-sentinel probe --raw` shows the answer)."
+        )
     metadata: dict[str, Any] = {"entitlement": entitlement, "remaining": remaining}
     overage = to_float(bucket.get("overage_count"))
     if overage is not None:
         metadata["overage_count"] = overage
+    if remaining is not None and remaining < 0:
+        metadata["overage"] = -remaining
     if plan:
         metadata["plan"] = plan
-    return WindowUsage(clamp_pct(utilization), reset, metadata)
+    # Not clamped at 100: overage is reported as such (the engine reads anything >= cap as RED).
+    return WindowUsage(max(0.0, utilization) + 0.0, reset, metadata)
 
 
 def _legacy_window(

@@ -1,9 +1,13 @@
-"""DeepSeek prepaid balance from /user/balance as one pseudo-utilization window (providers.md §5).
+"""DeepSeek prepaid balance from /user/balance as one pseudo-utilization window.
 
-A balance has no window and no reset, so `balance` reports how much of a reference balance has
-been spent: `100 - total / reference * 100`. The reference is the configured
-`reference_balance`, else the one remembered in the account state, else the first balance seen;
-a top-up (balance above the reference) moves the reference up.
+See docs/providers.md (DeepSeek). A balance has no window and no reset, so `balance` reports how
+much of a reference balance has been spent: `100 - total / reference * 100`. The currency read is
+the configured `currency`, else the one remembered in the account state while it still holds
+money, else USD when it holds money, else the currency holding the most. The reference is the
+configured `reference_balance`, else the one remembered in the account state, else the first
+balance seen; a top-up (balance above the reference) moves the reference up. A zero reference is
+never stored: an empty account is 100 % spent until money arrives, which then becomes the
+reference.
 """
 
 from __future__ import annotations
@@ -13,7 +17,13 @@ from typing import Any
 
 from quota_sentinel.providers.base import BadPayload, UsageResult, WindowUsage
 from quota_sentinel.providers.http import HttpFactory
-from quota_sentinel.providers.parsing import api_key_from, clamp_pct, to_float
+from quota_sentinel.providers.parsing import (
+    api_key_from,
+    clamp_pct,
+    no_known_fields,
+    to_float,
+    unreadable,
+)
 
 NAME = "deepseek"
 BALANCE_PATH = "/user/balance"
@@ -69,7 +79,7 @@ def parse_balance(body: Any, options: Mapping[str, Any], state: Mapping[str, Any
         BadPayload: no currency with a readable `total_balance`.
     """
     balances = _balances(body)
-    currency = _pick_currency(balances, options.get("currency"))
+    currency = _pick_currency(balances, options.get("currency"), state.get("currency"))
     total = balances[currency]
     reference = _reference(total, currency, options, state)
     available = _is_available(body)
@@ -87,36 +97,51 @@ def parse_balance(body: Any, options: Mapping[str, Any], state: Mapping[str, Any
         # Amounts in different currencies are never added together.
         "other_balances": {cur: amount for cur, amount in balances.items() if cur != currency},
     }
+    # A zero reference would read every later balance as "100 % spent" for good.
+    state_out = {"currency": currency}
+    if reference > 0:
+        state_out["reference_balance"] = reference
     return UsageResult(
         windows={WINDOW: WindowUsage(utilization=utilization, resets_at=None, metadata=metadata)},
-        state={"reference_balance": reference, "currency": currency},
+        state=state_out,
     )
 
 
 def _balances(body: Any) -> dict[str, float]:
     infos = body.get("balance_infos") if isinstance(body, Mapping) else None
+    if not isinstance(infos, list):
+        raise no_known_fields("DeepSeek", "/user/balance", ("balance_infos",))
     balances: dict[str, float] = {}
-    for info in infos if isinstance(infos, list) else []:
+    for index, info in enumerate(infos):
         if not isinstance(info, Mapping):
-            continue
+            raise unreadable("DeepSeek", f"balance_infos[{index}]", info, "an object")
         currency = str(info.get("currency") or "").strip().upper()
-        total = to_float(info.get("total_balance"))  # a decimal string such as "3.15"
-        if currency and total is not None and currency not in balances:
+        value = info.get("total_balance")
+        total = to_float(value)  # a decimal string such as "3.15"
+        if total is None:
+            raise unreadable("DeepSeek", f"balance_infos[{index}].total_balance", value)
+        if currency and currency not in balances:
             balances[currency] = total
     if not balances:
         raise BadPayload(
-            "DeepSeek answered without any readable balance (balance_infos is missing or "
-            "empty); the API may have changed."
+            "DeepSeek answered balance_infos without any balance in a named currency; the API "
+            "may have changed (`quota-sentinel probe --raw` shows the answer)."
         )
     return balances
 
 
-def _pick_currency(balances: Mapping[str, float], wanted: Any) -> str:
+def _pick_currency(balances: Mapping[str, float], wanted: Any, remembered: Any) -> str:
     if isinstance(wanted, str) and wanted.strip().upper() in balances:
         return wanted.strip().upper()
-    if DEFAULT_CURRENCY in balances:
+    # Read the currency that holds the money: a USD 0.00 beside CNY 160.13 is a funded account.
+    if isinstance(remembered, str) and balances.get(remembered, 0.0) > 0:
+        return remembered
+    if balances.get(DEFAULT_CURRENCY, 0.0) > 0:
         return DEFAULT_CURRENCY
-    return next(iter(balances))
+    funded = [(amount, cur) for cur, amount in balances.items() if amount > 0]
+    if funded:
+        return max(funded)[1]
+    return DEFAULT_CURRENCY if DEFAULT_CURRENCY in balances else next(iter(balances))
 
 
 def _reference(
@@ -128,7 +153,7 @@ def _reference(
         stored_currency = state.get("currency")
         if stored_currency in (None, currency):
             reference = to_float(state.get("reference_balance"))
-    if reference is None:
+    if reference is None or reference <= 0:
         reference = total
     return max(reference, total)
 

@@ -2,7 +2,8 @@
 
 Provider modules call `HttpClient.get_json` / `post_json` and get decoded JSON back, or one of
 the `ProviderError` subclasses with a sentence a person can act on. Timeouts, connection
-errors, HTTP statuses and non-JSON bodies are mapped here and nowhere else (STYLE H8).
+errors, HTTP statuses and non-JSON bodies are mapped here and nowhere else (docs/providers.md,
+"HTTP and errors").
 Messages and log lines never carry a header value, a query string or a response body.
 """
 

@@ -1,10 +1,12 @@
-"""MiniMax Coding Plan / Token Plan quota windows from the `remains` endpoints (providers.md §4).
+"""MiniMax Coding Plan / Token Plan quota windows from the `remains` endpoints.
 
-Windows: `interval` (the rolling 5-hour window) and `weekly` for the canonical coding lane
-(`MiniMax-M*` or `general`, else the first `MiniMax-M…` row); every other text lane as
-`<lane>_interval` and `<lane>_weekly`, the lane name lower-cased with anything but a-z and 0-9
-turned into `_` (`MiniMax-M2.7-highspeed` → `minimax_m2_7_highspeed_interval`). Non-text lanes
-(video, speech, music, image, audio, Hailuo) and status-3 placeholder windows are skipped.
+See docs/providers.md (MiniMax). Windows: `interval` (the rolling 5-hour window) and `weekly` for
+the canonical coding lane (`MiniMax-M*` or `general`, else the first `MiniMax-M…` row, else a row
+without `model_name`); every other text lane as `<lane>_interval` and `<lane>_weekly`, the lane
+name lower-cased with anything but a-z and 0-9 turned into `_` (`MiniMax-M2.7-highspeed` →
+`minimax_m2_7_highspeed_interval`; a nameless row beside a named coding lane is `unnamed_…`).
+Non-text lanes (video, speech, music, image, audio, Hailuo) and status-3 placeholder windows are
+skipped; a figure that is not a number is an error naming the field.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from quota_sentinel.providers.parsing import (
     first_float,
     first_text,
     http_status,
+    no_known_fields,
+    number_at,
     safe_message,
     to_float,
     unique_name,
+    unreadable,
 )
 
 log = logging.getLogger(__name__)
@@ -151,28 +156,39 @@ def parse_remains(
     rows = body.get("model_remains")
     if not isinstance(rows, list):
         rows = data.get("model_remains")
-    if not isinstance(rows, list) or not rows:
+    if not isinstance(rows, list):
+        raise no_known_fields("MiniMax", "remains", ("model_remains",))
+    if not rows:
         raise BadPayload(
-            "MiniMax answered without any model quota (model_remains is missing or empty); "
-            "the key may have no active Coding Plan, or the API changed."
+            "MiniMax answered without any model quota (model_remains is empty); the key may "
+            "have no active Coding Plan, or the API changed."
         )
     plan = first_text(data, _PLAN_KEYS) or first_text(body, _PLAN_KEYS)
     lanes: list[tuple[str, dict[str, WindowUsage]]] = []
-    unreadable: list[str] = []
-    for row in rows:
-        name = first_text(row, ("model_name",)) if isinstance(row, Mapping) else None
-        if name is None or _NON_TEXT.search(name):
+    missing: list[str] = []
+    for index, row in enumerate(rows):
+        where = f"model_remains[{index}]"
+        if not isinstance(row, Mapping):
+            raise unreadable("MiniMax", where, row, "an object")
+        # A row without model_name is still a quota: it is read (as the coding lane when no
+        # named one is there), never skipped in silence.
+        name = first_text(row, ("model_name",)) or ""
+        if name and _NON_TEXT.search(name):
             continue
-        read = {kind: _window(row, kind, now, counts_used, name) for kind in ("interval", "weekly")}
+        read = {
+            kind: _window(row, kind, now, counts_used, name, where)
+            for kind in ("interval", "weekly")
+        }
         if all(value == "unreadable" for value in read.values()):
-            unreadable.append(name)
+            missing.append(f"{where} ({name})" if name else where)
         found = {k: v for k, v in read.items() if isinstance(v, WindowUsage)}
         if found:
             lanes.append((name, found))
-    if not lanes and unreadable:
+    if not lanes and missing:
         raise BadPayload(
-            f"MiniMax answered without a usage figure it could read for {unreadable[0]!r}; "
-            "the API may have changed."
+            f"MiniMax answered {missing[0]} without current_interval_total_count or "
+            "current_interval_remaining_percent; the API may have changed "
+            "(`quota-sentinel probe --raw` shows the answer)."
         )
     return UsageResult(windows=_name_windows(lanes), plan=plan)
 
@@ -225,19 +241,24 @@ def _check_base_resp(
     raise ProviderError(f"MiniMax reported an error ({detail}).")
 
 
+def _figure(row: Mapping[str, Any], keys: tuple[str, ...], where: str) -> float | None:
+    numbers = (number_at(row, key, "MiniMax", where) for key in keys)
+    return next((number for number in numbers if number is not None), None)
+
+
 def _window(
-    row: Mapping[str, Any], kind: Kind, now: float, counts_used: bool, lane: str
+    row: Mapping[str, Any], kind: Kind, now: float, counts_used: bool, lane: str, where: str
 ) -> WindowUsage | Literal["skip", "unreadable"]:
     fields = _FIELDS[kind]
-    total = first_float(row, fields["total"])
-    count = first_float(row, fields["count"])
-    remaining_pct = first_float(row, fields["percent"])
+    total = _figure(row, fields["total"], where)
+    count = _figure(row, fields["count"], where)
+    remaining_pct = _figure(row, fields["percent"], where)
     status = first_float(row, fields["status"])
     if total is None and remaining_pct is None:
         return "unreadable"
     if status == _STATUS_PLACEHOLDER and not total and not count and remaining_pct in (None, 100.0):
         return "skip"  # lane not included in the plan, or unlimited
-    metadata: dict[str, Any] = {"model": lane}
+    metadata: dict[str, Any] = {"model": lane} if lane else {}
     if remaining_pct is not None:
         # Newer Token Plan answers carry zero counts and only this percent; it is preferred.
         utilization = 100.0 - remaining_pct
@@ -278,6 +299,8 @@ def _name_windows(lanes: list[tuple[str, dict[str, WindowUsage]]]) -> dict[str, 
         canonical = next(
             (i for i, (name, _) in enumerate(lanes) if name.lower().startswith("minimax-m")), None
         )
+    if canonical is None:
+        canonical = next((i for i, (name, _) in enumerate(lanes) if not name), None)
     if canonical is not None:
         lanes = [lanes[canonical]] + lanes[:canonical] + lanes[canonical + 1 :]
     windows: dict[str, WindowUsage] = {}
@@ -289,4 +312,6 @@ def _name_windows(lanes: list[tuple[str, dict[str, WindowUsage]]]) -> dict[str, 
 
 
 def _slug(name: str) -> str:
+    if not name:
+        return "unnamed"
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "lane"

@@ -1,4 +1,4 @@
-"""OpenRouter API-key spend limit from /api/v1/key (providers.md §7c).
+"""OpenRouter API-key spend limit from /api/v1/key (docs/providers.md, OpenRouter).
 
 One window, named by the key's `limit_reset`: `daily`, `weekly`, `monthly`, or `credit` for a
 limit that never resets; `utilization = (limit - limit_remaining) / limit * 100`. OpenRouter
@@ -26,7 +26,9 @@ from quota_sentinel.providers.parsing import (
     clamp_pct,
     epoch_s,
     http_status,
+    no_known_fields,
     to_float,
+    unreadable,
 )
 
 log = logging.getLogger(__name__)
@@ -105,15 +107,13 @@ def parse_key(body: Any, now: float) -> UsageResult:
     """
     data = body.get("data") if isinstance(body, Mapping) else None
     if not isinstance(data, Mapping) or "limit" not in data:
-        raise BadPayload(
-            "OpenRouter answered without the key's limit (no data.limit); the API may have changed."
-        )
+        raise no_known_fields("OpenRouter", "/api/v1/key", ("data.limit",))
     if data.get("limit") is None:
         # An unlimited key spends without a cap: nothing to run out of, so no window.
         return UsageResult(windows={}, plan="unlimited")
     limit = to_float(data.get("limit"))
     if limit is None:
-        raise BadPayload("OpenRouter answered with a key limit that is not a number.")
+        raise unreadable("OpenRouter", "data.limit", data.get("limit"), "a number or null")
     period = _period(data.get("limit_reset"))
     spent = _spent(data, limit, period)
     # A limit of 0 lets the key spend nothing: it is used up.
@@ -146,9 +146,12 @@ def _period(value: Any) -> str | None:
 
 
 def _spent(data: Mapping[str, Any], limit: float, period: str | None) -> float:
-    remaining = to_float(data.get("limit_remaining"))
+    raw = data.get("limit_remaining")
+    remaining = to_float(raw)
     if remaining is not None:
         return limit - remaining
+    if raw is not None:
+        raise unreadable("OpenRouter", "data.limit_remaining", raw)
     # Without limit_remaining, the usage over the same period is the spend against the limit.
     usage = to_float(data.get(_PERIOD_USAGE.get(period, "usage")))
     if usage is None:

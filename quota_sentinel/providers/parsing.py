@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from quota_sentinel.providers.base import AuthFailed
+from quota_sentinel.providers.base import AuthFailed, BadPayload
 
 # Epoch values above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
 _MS_THRESHOLD = 1e11
@@ -264,3 +264,70 @@ def api_key_from(credentials: Mapping[str, Any], provider: str) -> str:
         )
     key = key.strip()
     return key[7:].strip() if key[:7].lower() == "bearer " else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "empty text" if not value.strip() else "text"
+    if isinstance(value, int | float):
+        return "a number out of range"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def unreadable(provider: str, field: str, value: Any, wanted: str = "a number") -> BadPayload:
+    """The error for a field we know holding a value we cannot interpret (docs/providers.md).
+
+    Args:
+        provider: how the provider is named in the sentence (e.g. "Z.ai").
+        field: the field's path in the answer, e.g. "limits[0].percentage".
+        value: what the answer held there; only its kind is named, never the value itself.
+        wanted: what the field should hold.
+
+    Returns:
+        A BadPayload whose sentence names the field: never an empty window set or a made-up 0 %.
+    """
+    return BadPayload(
+        f"{provider} answered {field} with {_kind(value)}, not {wanted}; the API may have "
+        "changed (`quota-sentinel probe --raw` shows the answer)."
+    )
+
+
+def no_known_fields(provider: str, where: str, fields: Iterable[str]) -> BadPayload:
+    """The error for a 200 answer carrying none of the fields we read (docs/providers.md).
+
+    Args:
+        provider: how the provider is named in the sentence.
+        where: which answer, e.g. "wham/usage".
+        fields: the fields that were looked for, named in the sentence.
+    """
+    names = ", ".join(fields)
+    return BadPayload(
+        f"{provider} answered {where} without any of the fields quota-sentinel reads ({names}); "
+        "the API may have changed (`quota-sentinel probe --raw` shows the answer)."
+    )
+
+
+def number_at(source: Mapping[str, Any], key: str, provider: str, where: str = "") -> float | None:
+    """A number field of an answer: None when absent, null or blank, an error when unreadable.
+
+    Args:
+        source: the object holding the field.
+        key: the field's name.
+        provider: how the provider is named in the error.
+        where: the path of `source` in the answer, e.g. "limits[0]" ("" at the top).
+
+    Returns:
+        The number (see `to_float`), or None.
+
+    Raises:
+        BadPayload: the field holds something that is not a number (`unreadable`).
+    """
+    value = source.get(key)
+    number = to_float(value)
+    if number is None and value is not None and value != "":
+        raise unreadable(provider, f"{where}.{key}" if where else key, value)
+    return number

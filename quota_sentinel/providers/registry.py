@@ -49,7 +49,7 @@ class Alias:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-# providers.md §10. Keys are matched case-insensitively.
+# docs/providers.md (auth.json keys). Keys are matched case-insensitively.
 AUTH_ALIASES: dict[str, Alias] = {
     "zai-coding-plan": Alias("zai"),
     "zai": Alias("zai"),

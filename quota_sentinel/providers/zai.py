@@ -1,7 +1,10 @@
-"""Z.ai / Zhipu GLM Coding Plan quota windows from /api/monitor/usage/quota/limit (providers.md §3).
+"""Z.ai / Zhipu GLM Coding Plan quota windows from /api/monitor/usage/quota/limit.
 
-Windows: `5h` and `weekly` (TOKENS_LIMIT or CREDIT_LIMIT rows; other lengths as `<n>h`, `<n>d`,
-`<n>w`, `<n>mo`), `mcp_monthly` (TIME_LIMIT, the MCP / web-search tool-call quota).
+See docs/providers.md (Z.ai). Windows: `5h` and `weekly` (TOKENS_LIMIT or CREDIT_LIMIT rows;
+other lengths as `<n>h`, `<n>d`, `<n>w`, `<n>mo`); TIME_LIMIT rows (the MCP / web-search
+tool-call quota) as `mcp_` + their real length: `mcp_monthly` (1 month, or no unit given),
+`mcp_5h` (5 hours), `mcp_<n><unit>` otherwise. A percentage or count that is not a number is an
+error naming the field.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ from quota_sentinel.providers.parsing import (
     api_key_from,
     clamp_pct,
     epoch_s,
+    no_known_fields,
+    number_at,
     safe_message,
     to_float,
     unique_name,
+    unreadable,
 )
 
 log = logging.getLogger(__name__)
@@ -126,16 +132,17 @@ def parse_quota(body: Any, key: str | None = None) -> UsageResult:
     rows = data.get("limits")
     if not isinstance(rows, list):
         rows = body.get("limits")
+    if not isinstance(rows, list):
+        raise no_known_fields("Z.ai", "quota/limit", ("data.limits",))
     windows: dict[str, WindowUsage] = {}
-    for row in rows if isinstance(rows, list) else []:
+    for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            continue
+            raise unreadable("Z.ai", f"limits[{index}]", row, "an object")
         name = _window_name(row)
-        window = _window(row)
-        if name is None or window is None:
+        if name is None:
             log.debug("zai: skipped a limit row of type %r", row.get("type"))
             continue
-        windows[unique_name(name, windows)] = window
+        windows[unique_name(name, windows)] = _window(row, f"limits[{index}]")
     if not windows:
         raise BadPayload(
             "Z.ai answered without any usage limits it could read; the account may have no "
@@ -167,9 +174,17 @@ def _as_int(value: Any) -> int | None:
 def _window_name(row: Mapping[str, Any]) -> str | None:
     kind = str(row.get("type", "")).upper()
     if kind == "TIME_LIMIT":
-        return "mcp_monthly"
+        # Named by its real length: a 5-hour tool-call limit is not a monthly one.
+        if row.get("unit") is None:
+            return "mcp_monthly"
+        length = _length_name(row)
+        return "mcp_monthly" if length == "1mo" else f"mcp_{length}"
     if kind not in _DURATION_TYPES:
         return None
+    return _length_name(row)
+
+
+def _length_name(row: Mapping[str, Any]) -> str:
     unit = _as_int(row.get("unit"))
     number = to_float(row.get("number"))
     count = f"{number:g}" if number is not None and number > 0 else "1"
@@ -183,16 +198,19 @@ def _window_name(row: Mapping[str, Any]) -> str | None:
     return f"{count}u{unit if unit is not None else 'x'}"
 
 
-def _window(row: Mapping[str, Any]) -> WindowUsage | None:
-    used = to_float(row.get("currentValue"))
-    total = to_float(row.get("usage"))
+def _window(row: Mapping[str, Any], where: str) -> WindowUsage:
+    used = number_at(row, "currentValue", "Z.ai", where)
+    total = number_at(row, "usage", "Z.ai", where)
     # Counts give a finer figure than the integer `percentage` when both are present.
     if used is not None and total is not None and total > 0:
         utilization = used / total * 100
     else:
-        utilization = to_float(row.get("percentage"))
+        utilization = number_at(row, "percentage", "Z.ai", where)
     if utilization is None:
-        return None
+        raise BadPayload(
+            f"Z.ai answered {where} without a percentage or currentValue and usage; the API "
+            "may have changed (`quota-sentinel probe --raw` shows the answer)."
+        )
     metadata: dict[str, Any] = {"limit_type": str(row.get("type")).upper()}
     for field, label in (("currentValue", "used"), ("usage", "limit"), ("remaining", "remaining")):
         value = to_float(row.get(field))

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from quota_sentinel.providers.registry import alias_for
+from quota_sentinel import errors
+from quota_sentinel.providers.registry import AUTH_ALIASES, alias_for
 
 # Entry fields that are settings, not secrets: they go to the account's options in clear.
 OPTION_FIELDS = ("group_id", "region", "enterpriseUrl", "plan", "github_username", "currency")
@@ -141,3 +142,30 @@ def parse_auth(auth: Mapping[str, Any] | None) -> ParsedAuth:
     elif auth.get("github_token") is not None:
         parsed.warnings.append("github_token: empty; skipped.")
     return parsed
+
+
+def given_entries(auth: Mapping[str, Any] | None) -> int:
+    """How many credential entries `auth` holds (usable or not)."""
+    if not auth:
+        return 0
+    opencode = auth.get("opencode_auth") or {}
+    others = [auth.get(key) for key in ("claude_credentials", "github_token")]
+    return len(opencode) + sum(value is not None for value in others)
+
+
+def nothing_to_monitor(warnings: list[str]) -> errors.ValidationFailed:
+    """The 422 for a registration whose every credential entry was skipped (a typo, usually):
+    it names each skipped entry and the keys that are accepted."""
+    accepted = sorted(AUTH_ALIASES)
+    return errors.ValidationFailed(
+        "Nothing to monitor: every credential entry was skipped ("
+        + " ".join(warnings)
+        + ") Accepted opencode_auth keys: "
+        + ", ".join(accepted)
+        + "; or send claude_credentials or github_token.",
+        {
+            "skipped": list(warnings),
+            "accepted_opencode_auth_keys": accepted,
+            "accepted_auth_fields": ["opencode_auth", "claude_credentials", "github_token"],
+        },
+    )

@@ -14,7 +14,7 @@ from quota_sentinel.config import MIN_POLL_INTERVAL_S
 from quota_sentinel.crypto import hash_api_key, new_api_key
 from quota_sentinel.engine import weight_units
 from quota_sentinel.services.context import Context
-from quota_sentinel.services.credentials import parse_auth
+from quota_sentinel.services.credentials import given_entries, nothing_to_monitor, parse_auth
 from quota_sentinel.services.limits import enforce_rate
 from quota_sentinel.services.polls import PollRequest, enqueue_poll
 from quota_sentinel.store.accounts import Account
@@ -64,6 +64,8 @@ def register_instance(
         "Too many registrations from your address",
     )
     parsed = parse_auth(body.get("auth"))
+    if not parsed.credentials and given_entries(body.get("auth")):
+        raise nothing_to_monitor(parsed.warnings)
     interval = max(
         int(body.get("poll_interval") or ctx.settings.poll_interval_s), MIN_POLL_INTERVAL_S
     )

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import click
 
-from quota_sentinel.switcher.errors import Exit, SwitcherError
+from quota_sentinel.client import DEFAULT_URL
+from quota_sentinel.exits import UserError
 from quota_sentinel.switcher.runner import Options, Runner
-
-DEFAULT_URL = "http://127.0.0.1:7878"
 
 
 @click.command("switch")
@@ -82,12 +81,9 @@ def switch(
     )
     try:
         code = Runner(options, click.echo, lambda line: click.echo(line, err=True)).run()
-    except SwitcherError as exc:
+    except UserError as exc:
         if debug:
             traceback.print_exc()
         click.echo(f"quota-sentinel: {exc.message}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(code)
-
-
-__all__ = ["Exit", "switch"]

@@ -159,7 +159,8 @@ def _from_auth_json(
     return chosen
 
 
-def _claude_code(env: Mapping[str, str], warnings: list[str]) -> dict[str, Any] | None:
+def claude_code(env: Mapping[str, str], warnings: list[str]) -> dict[str, Any] | None:
+    """Claude Code's own OAuth tokens ({accessToken, refreshToken, expiresAt}), or None."""
     data = _read_json(claude_credentials_file(env), warnings)
     oauth = data.get("claudeAiOauth") if isinstance(data, dict) else None
     if not isinstance(oauth, dict):
@@ -179,6 +180,21 @@ def collect(models: Iterable[str], config: Any, config_dir: Path, env: Mapping[s
     models = list(models)
     needed = {p for p in map(provider_of, models) if p}
     prefixes = [m.partition("/")[0].lower() for m in models]
+    return gather(needed, prefixes, config, config_dir, env)
+
+
+def gather(
+    needed: set[str], prefixes: list[str], config: Any, config_dir: Path, env: Mapping[str, str]
+) -> Found:
+    """The credentials of the `needed` providers, from every local source (as `collect`).
+
+    Args:
+        needed: monitored provider names (e.g. {"zai"}).
+        prefixes: auth.json keys to prefer, lower-case (the model prefixes OpenCode uses).
+        config: the parsed OpenCode config, or {}.
+        config_dir: the config's directory (for relative `{file:…}` paths).
+        env: the environment.
+    """
     warnings: list[str] = []
     auth_json = opencode_auth_file(env)
     chosen = _from_auth_json(auth_json, needed, prefixes, warnings)
@@ -191,7 +207,7 @@ def collect(models: Iterable[str], config: Any, config_dir: Path, env: Mapping[s
     if chosen:
         auth["opencode_auth"] = {key: entry for key, entry in chosen.values()}
     if "claude" in needed and "claude" not in chosen:
-        claude = _claude_code(env, warnings)
+        claude = claude_code(env, warnings)
         if claude:
             auth["claude_credentials"] = claude
             sources.append(str(claude_credentials_file(env)))

@@ -48,6 +48,7 @@ class Context:
     sources: tuple[str, ...] = ()
     waiting: tuple[str, ...] = ()
     healths: Mapping[str, Health] = field(default_factory=dict)
+    advice: Mapping[str, Any] | None = None
 
 
 def text(outcome: Outcome, ctx: Context, notes: tuple[str, ...] | None = None) -> list[str]:
@@ -119,6 +120,7 @@ def summary(outcome: Outcome, ctx: Context) -> dict[str, Any]:
             name: {"status": h.status, "detail": h.detail, "polled_at": h.poll}
             for name, h in sorted(ctx.healths.items())
         },
+        "recommendation": dict(ctx.advice) if ctx.advice else None,
         "notes": list(outcome.notes),
         "warnings": list(ctx.warnings),
         "credentials_from": list(ctx.sources),

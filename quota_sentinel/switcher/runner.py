@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from quota_sentinel.client import Client, Unreachable
+from quota_sentinel.exits import Exit, UserError
 from quota_sentinel.switcher import apply, credentials, files, health, opencode, plan, report
 from quota_sentinel.switcher.apply import ConfigFiles, Outcome
-from quota_sentinel.switcher.client import Client
-from quota_sentinel.switcher.errors import Exit, SwitcherError, Unreachable
 from quota_sentinel.switcher.server import Started, ensure_running
 from quota_sentinel.switcher.session import FIRST_DATA_WAIT_S, Session
 
@@ -86,7 +86,7 @@ class Runner:
             outcome = apply.restore(self.files, self.o.dry_run)
             self._show(outcome, report.Context("restore", self.o.recovery_hold, self.o.dry_run))
             return Exit.OK
-        client = Client(self.o.sentinel_url)
+        client = Client(self.o.sentinel_url, agent="quota-sentinel-switch")
         try:
             started = ensure_running(client, self.o.autostart, self.o.env)
             return self._with_session(client, started)
@@ -109,7 +109,7 @@ class Runner:
             except (KeyboardInterrupt, Stopped):
                 stopped = True
             finally:
-                with contextlib.suppress(SwitcherError):
+                with contextlib.suppress(UserError):
                     session.close()
                     deregistered = True
         if stopped and not self.o.as_json:
@@ -135,7 +135,7 @@ class Runner:
                 first = False
             except Unreachable as exc:
                 self.err(f"quota-sentinel: {exc.message} Nothing was changed; trying again.")
-            except SwitcherError as exc:
+            except UserError as exc:
                 self.err(f"quota-sentinel: {exc.message}")
             time.sleep(self.o.poll_interval_s)
 
@@ -171,6 +171,7 @@ class Runner:
             session.sources,
             tuple(waiting),
             healths,
+            session.advice() if self.o.as_json else None,
         )
         self._show(outcome, ctx)
         return outcome

@@ -14,14 +14,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import platformdirs
 
-from quota_sentinel.switcher.client import Client
-from quota_sentinel.switcher.errors import SwitcherError, Unreachable
+from quota_sentinel.client import Client, Unreachable
+from quota_sentinel.switcher.errors import SwitcherError
 
 START_WAIT_S = 60.0
 PID_FILE = "server.pid"
@@ -35,6 +35,7 @@ class Started:
     pid: int
     log: Path
     url: str
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
@@ -95,13 +96,12 @@ def _last_line(path: Path) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def start_server(client: Client, env: dict[str, str]) -> Started:
-    """Starts `quota-sentinel start` detached on the URL's host and port; waits for health.
+def launch(url: str, env: Mapping[str, str]) -> Started:
+    """Starts `quota-sentinel start` detached on the URL's host and port, and returns at once.
 
-    Raises:
-        SwitcherError: the server exited or did not become healthy in time.
+    Its output goes to the log file and its pid to the pid file, both in the data directory.
     """
-    parts = urlsplit(client.url)
+    parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     directory = data_dir(env)
     directory.mkdir(parents=True, exist_ok=True)
@@ -113,17 +113,29 @@ def start_server(client: Client, env: dict[str, str]) -> Started:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=dict(env),
             start_new_session=True,
             close_fds=True,
         )
     (directory / PID_FILE).write_text(f"{process.pid}\n")
+    return Started(process.pid, log_path, url, process)
+
+
+def start_server(client: Client, env: dict[str, str]) -> Started:
+    """Starts `quota-sentinel start` detached on the URL's host and port; waits for health.
+
+    Raises:
+        SwitcherError: the server exited or did not become healthy in time.
+    """
+    started = launch(client.url, env)
+    process, log_path = started.process, started.log
+    assert process is not None
     deadline = time.monotonic() + START_WAIT_S
     exited_at: float | None = None
     while time.monotonic() < deadline:
         try:
             if client.health()[0] == 200:
-                return Started(process.pid, log_path, client.url)
+                return started
         except Unreachable:
             pass
         if process.poll() is not None:

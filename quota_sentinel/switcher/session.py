@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from quota_sentinel.client import Client, Expired
 from quota_sentinel.switcher import health
-from quota_sentinel.switcher.client import Client, Expired
 from quota_sentinel.switcher.credentials import Found
 
 FIRST_DATA_WAIT_S = 30.0
@@ -118,6 +118,12 @@ class Session:
                 return body, sorted(waiting)
             time.sleep(0.25)
             body = self.client.providers(self.key)
+
+    def advice(self) -> dict[str, Any]:
+        """What the server tells this (opencode) instance: {recommendation, message}."""
+        assert self.key is not None
+        body = self.client.status(self.key)
+        return {"recommendation": body.get("recommendation"), "message": body.get("message")}
 
     def close(self) -> None:
         """Deregisters (an instance the server already forgot is fine)."""

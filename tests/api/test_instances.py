@@ -146,13 +146,44 @@ def test_register_warns_and_skips_when_alias_is_unknown(client, redis_client, ct
     ],
     ids=["empty-key", "blank-key", "empty-string", "empty-github-token", "empty-claude"],
 )
-def test_register_warns_when_key_is_empty(client, redis_client, ctx, auth):
-    reg = register(client, auth=auth)
+def test_register_with_only_empty_keys_is_422_naming_them(client, redis_client, ctx, auth):
+    response = client.post("/v1/instances", json=registration(auth=auth))
 
-    assert reg["providers"] == []
-    assert any("skipped" in w for w in reg["warnings"]), reg["warnings"]
-    assert any("nothing will be monitored" in w for w in reg["warnings"])
+    body = assert_envelope(response, 422, "validation_error")
+    skipped = body["details"]["skipped"]
+    assert skipped and all("skipped" in w for w in skipped)
+    assert all(w in body["message"] for w in skipped)
     assert account_hashes(ctx, redis_client) == []
+
+
+def test_register_with_nothing_to_monitor_is_422_naming_each_entry_and_the_accepted_keys(
+    client, redis_client, ctx
+):
+    auth = {"opencode_auth": {"nope": {"key": "k"}, "zai-codingplan": {"key": "secret-zai-k"}}}
+
+    response = client.post("/v1/instances", json=registration(auth=auth))
+
+    body = assert_envelope(response, 422, "validation_error")
+    assert body["message"].startswith("Nothing to monitor: every credential entry was skipped")
+    for name in ("opencode_auth.nope:", "opencode_auth.zai-codingplan:"):
+        assert name in body["message"]
+        assert any(w.startswith(name) for w in body["details"]["skipped"])
+    assert body["details"]["accepted_opencode_auth_keys"] == sorted(AUTH_ALIASES)
+    assert "zai-coding-plan" in body["message"] and "github_token" in body["message"]
+    assert "secret-zai-k" not in response.get_data(as_text=True)
+    assert account_hashes(ctx, redis_client) == []
+    assert redis_client.keys("*inst*") == []
+
+
+def test_register_with_one_usable_entry_stays_201_with_warnings(client, redis_client, ctx):
+    auth = {"opencode_auth": {"nope": {"key": "k"}, "deepseek": {"key": "sk-ds"}}}
+
+    response = client.post("/v1/instances", json=registration(auth=auth))
+
+    assert response.status_code == 201
+    reg = response.get_json()
+    assert reg["providers"] == ["deepseek"]
+    assert any(w.startswith("opencode_auth.nope:") for w in reg["warnings"])
 
 
 def test_register_keeps_first_and_warns_when_provider_is_duplicated(client, ctx):

@@ -90,6 +90,10 @@ class ProviderCase:
             `poll` takes whole credentials only.
         missing: how the error starts when that field is blank; None when not tested here.
         oauth: its token endpoint has a base URL of its own (`<name>_oauth`).
+        reads: the fields it reads at the top of an answer; an answer with none of them must
+            be a BadPayload naming them (docs/providers.md, "One rule for every provider").
+        unreadable: an answer with a known field holding a value that cannot be read, and
+            that field's path, which the BadPayload must name.
     """
 
     name: str
@@ -107,6 +111,8 @@ class ProviderCase:
     secret_field: str | None = "key"
     missing: str | None = None
     oauth: bool = False
+    reads: tuple[str, ...] = ()
+    unreadable: tuple[Any, str] | None = None
 
     @classmethod
     def keyed(

@@ -35,6 +35,24 @@ CASE = ProviderCase.keyed(
     modes=ALIBABA_FAILURE_MODES,
     errors={"console_need_login": AuthFailed, "error_code": ProviderError},
     missing="No Alibaba Cloud API key",
+    reads=("codingPlanInstanceInfos",),
+    unreadable=(
+        {
+            "code": "200",
+            "data": {
+                "codingPlanInstanceInfos": [
+                    {
+                        "status": "VALID",
+                        "codingPlanQuotaInfo": {
+                            "per5HourUsedQuota": "n/a",
+                            "per5HourTotalQuota": 6000,
+                        },
+                    }
+                ]
+            },
+        },
+        "codingPlanQuotaInfo.per5HourUsedQuota",
+    ),
 )
 
 
@@ -123,7 +141,7 @@ def test_instances_beyond_the_search_depth_are_a_bad_payload(fake: AlibabaFake, 
     for level in range(12):
         inner = {f"level{level}": inner}
     script(fake, {"code": "200", "data": inner})
-    with pytest.raises(BadPayload, match="codingPlanInstanceInfos is missing"):
+    with pytest.raises(BadPayload, match=r"quota-sentinel reads \(codingPlanInstanceInfos\)"):
         poll()
 
 
@@ -299,3 +317,28 @@ def test_the_post_is_sent_once_even_when_it_fails(fake: AlibabaFake, poll) -> No
     with pytest.raises(UpstreamUnavailable):
         poll()
     assert fake.calls == 1
+
+
+def test_quota_beside_instances_without_status_is_read(fake: AlibabaFake, poll) -> None:
+    fake.set_shape("no_status")
+    result = poll()
+    assert {n: round(w.utilization, 1) for n, w in result.windows.items()} == {
+        "5h": 5.2,
+        "weekly": 16.0,
+        "monthly": 6.0,
+    }
+    assert result.plan == "pro"
+
+
+def test_instances_with_statuses_but_none_valid_still_say_so(fake: AlibabaFake, poll) -> None:
+    without = {k: v for k, v in instance().items() if k != "status"}
+    fake.set_instances([instance("EXPIRED"), without])
+    with pytest.raises(ProviderError, match=r"no active Coding Plan .*status: EXPIRED"):
+        poll()
+
+
+def test_an_unreadable_counter_is_an_error_naming_it(fake: AlibabaFake, poll) -> None:
+    fake.set_instances([instance(total_week="lots")])
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert "answered codingPlanQuotaInfo.perWeekTotalQuota with text" in err.value.message

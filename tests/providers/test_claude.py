@@ -26,6 +26,7 @@ from tests.upstreams.claude import (
     TOKEN_PATH,
     USAGE_PATH,
     ClaudeFake,
+    weekly_lanes_body,
 )
 
 ACCESS = "sk-ant-oat01-PLANTED-access-7c1e5a"
@@ -52,6 +53,8 @@ CASE = ProviderCase(
     retry_after_s={"429": 300.0, "429_no_retry_after": 300.0, "429_zero": 300.0},
     secret_field=None,
     oauth=True,
+    reads=("five_hour", "seven_day", "limits"),
+    unreadable=({"five_hour": {"utilization": "busy"}}, "five_hour.utilization"),
 )
 
 
@@ -143,7 +146,7 @@ def test_numbers_may_be_strings_and_are_clamped(fake: ClaudeFake, poll) -> None:
             "five_hour": _window("52.5"),
             "seven_day": _window(130),
             "seven_day_sonnet": _window(-2),
-            "seven_day_opus": _window("n/a"),
+            "seven_day_opus": _window(None),
         }
     )
     windows = poll().windows
@@ -152,6 +155,42 @@ def test_numbers_may_be_strings_and_are_clamped(fake: ClaudeFake, poll) -> None:
         "seven_day": 100.0,
         "seven_day_sonnet": 0.0,
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"five_hour": _window("n/a")}, "five_hour.utilization with text"),
+        ({"seven_day": "12 %"}, "seven_day with text, not an object"),
+        ({"seven_day_cowork": _window([3])}, "seven_day_cowork.utilization with a list"),
+        ({"limits": [{"kind": "session", "percent": {}}]}, "limits[0].percent with an object"),
+    ],
+)
+def test_an_unreadable_utilization_is_an_error_naming_the_field(
+    fake: ClaudeFake, poll, body: dict[str, Any], field: str
+) -> None:
+    fake.set_usage(body)
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert f"Claude answered {field}" in err.value.message
+
+
+def test_every_seven_day_lane_with_a_utilization_is_read(fake: ClaudeFake, poll) -> None:
+    fake.set_usage(weekly_lanes_body(NOW))
+    windows = poll().windows
+    assert {n: w.utilization for n, w in windows.items() if n.startswith("seven_day")} == {
+        "seven_day": 12.0,
+        "seven_day_sonnet": 4.0,
+        "seven_day_opus": 6.0,
+        "seven_day_cowork": 63.0,
+        "seven_day_routines": 20.0,
+    }
+    assert windows["seven_day_cowork"].resets_at == NOW + 4 * 86400
+
+
+def test_an_answer_with_only_an_extra_weekly_lane_is_read(fake: ClaudeFake, poll) -> None:
+    fake.set_usage({"seven_day_cowork": _window(10)})
+    assert set(poll().windows) == {"seven_day_cowork"}
 
 
 def test_all_null_windows_give_no_window_rather_than_zero(fake: ClaudeFake, poll) -> None:
@@ -324,7 +363,7 @@ def test_429_waits_at_least_five_minutes(
     assert f"{expected_s:g} s" in err.value.message
 
 
-# -- credentials: never refresh by default (DESIGN §6a) ----------------------------------------
+# -- credentials: never refresh by default (docs/providers.md, Claude) ------------------------
 
 
 def test_expired_token_is_reported_without_calling_claude(fake: ClaudeFake, poll) -> None:

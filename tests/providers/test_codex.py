@@ -42,6 +42,11 @@ CASE = ProviderCase(
     names=("ChatGPT",),
     secret_field=None,
     oauth=True,
+    reads=("rate_limit", "spend_control"),
+    unreadable=(
+        {"rate_limit": {"primary_window": {"used_percent": "n/a", "limit_window_seconds": 18000}}},
+        "rate_limit.primary_window.used_percent",
+    ),
 )
 
 
@@ -137,9 +142,55 @@ def test_reset_after_seconds_when_reset_at_is_missing(fake: CodexFake, poll) -> 
     assert windows["weekly"].resets_at == NOW
 
 
-def test_used_percent_as_string_is_clamped_and_unreadable_is_skipped(fake: CodexFake, poll) -> None:
+def test_used_percent_as_string_is_clamped_and_null_is_skipped(fake: CodexFake, poll) -> None:
     _only(fake, _rate(_win("104.5", 18000), _win(None, 604800)))
     assert {n: w.utilization for n, w in poll().windows.items()} == {"5h": 100.0}
+
+
+@pytest.mark.parametrize(
+    ("rate", "field"),
+    [
+        (_rate(_win("n/a", 18000)), "rate_limit.primary_window.used_percent with text"),
+        (_rate(_win(5, "5h")), "rate_limit.primary_window.limit_window_seconds with text"),
+        ("limited", "rate_limit with text, not an object"),
+    ],
+)
+def test_an_unreadable_window_is_an_error_naming_the_field(
+    fake: CodexFake, poll, rate: Any, field: str
+) -> None:
+    _only(fake, rate)
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert f"ChatGPT answered {field}" in err.value.message
+
+
+def test_a_zero_length_window_is_a_placeholder_not_a_5h_window(fake: CodexFake, poll) -> None:
+    fake.set_shape("placeholder")
+    assert {n: w.utilization for n, w in poll().windows.items()} == {"weekly": 41.0}
+
+
+@pytest.mark.parametrize(
+    ("limit", "utilization"),
+    [
+        ({"used_percent": 42.5, "reached": False, "reset_after_seconds": 3600}, 42.5),
+        ({"used_percent": "42.5", "reached": True}, 100.0),
+        ({"remaining_percent": 35, "used_percent": 70}, 65.0),
+    ],
+)
+def test_a_spend_limit_given_as_used_percent_is_read(
+    fake: CodexFake, poll, limit: dict[str, Any], utilization: float
+) -> None:
+    fake.set_usage(rate_limit=None, spend_control={"individual_limit": limit})
+    window = poll().windows["spend_limit"]
+    assert window.utilization == utilization
+    assert window.metadata == {"reached": limit.get("reached") is True}
+
+
+def test_the_spend_limit_shape_of_the_fake(fake: CodexFake, poll) -> None:
+    fake.set_shape("spend_used_percent")
+    result = poll()
+    assert {n: w.utilization for n, w in result.windows.items()} == {"spend_limit": 42.5}
+    assert result.windows["spend_limit"].resets_at == NOW + 7200
 
 
 def test_two_windows_of_one_length_both_survive(fake: CodexFake, poll) -> None:

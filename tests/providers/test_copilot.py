@@ -41,6 +41,11 @@ CASE = ProviderCase.keyed(
     errors={"404": ProviderError},
     secret_field="token",
     missing="No GitHub token",
+    reads=("quota_snapshots", "monthly_quotas", "limited_user_quotas", "copilot_plan"),
+    unreadable=(
+        {"quota_snapshots": {"premium_interactions": {"entitlement": "n/a", "remaining": 3}}},
+        "quota_snapshots.premium_interactions.entitlement",
+    ),
 )
 
 
@@ -132,22 +137,60 @@ def test_utilization_from_counts_when_percent_is_missing(fake: CopilotFake, poll
     assert windows["chat"].utilization == 75.0
 
 
-def test_numbers_as_strings_and_clamping(fake: CopilotFake, poll) -> None:
+def test_numbers_as_strings(fake: CopilotFake, poll) -> None:
     fake.set_body(
         _user(
             premium_interactions={
                 "entitlement": "1500",
-                "remaining": "-3",
-                "percent_remaining": "60.5",
+                "remaining": "600",
+                "percent_remaining": "40",
                 "overage_count": "4",
+                "unlimited": False,
             },
-            chat={"entitlement": 100, "remaining": 0, "percent_remaining": -2},
         )
     )
-    windows = poll().windows
-    # remaining -1/-3 are the unlimited sentinels: no window even with a percentage.
-    assert "monthly" not in windows
-    assert windows["chat"].utilization == 100.0
+    window = poll().windows["monthly"]
+    assert window.utilization == 60.0
+    assert window.metadata["overage_count"] == 4.0
+
+
+def test_over_quota_reads_above_100_percent_not_unlimited(fake: CopilotFake, poll) -> None:
+    fake.set_shape("overage")
+    window = poll().windows["monthly"]
+    assert window.utilization == pytest.approx(100.333)
+    assert window.metadata["overage"] == 1.0
+    fake.set_body(
+        _user(premium_interactions={"entitlement": 300, "remaining": -75, "unlimited": False})
+    )
+    assert poll().windows["monthly"].utilization == pytest.approx(125.0)
+
+
+def test_only_unlimited_true_means_unlimited(fake: CopilotFake, poll) -> None:
+    fake.set_body(
+        _user(
+            premium_interactions={"entitlement": 300, "remaining": -1, "unlimited": True},
+            chat={"entitlement": -1, "remaining": -1, "percent_remaining": 100},
+        )
+    )
+    assert poll().windows == {}
+
+
+@pytest.mark.parametrize(
+    ("bucket", "field"),
+    [
+        ({"entitlement": "lots", "remaining": 3}, "premium_interactions.entitlement with text"),
+        ({"entitlement": 300, "percent_remaining": []}, "interactions.percent_remaining with a"),
+        ({"entitlement": 300}, "premium_interactions without percent_remaining"),
+        ("300", "quota_snapshots.premium_interactions with text, not an object"),
+    ],
+)
+def test_an_unreadable_bucket_is_an_error_naming_the_field(
+    fake: CopilotFake, poll, bucket: Any, field: str
+) -> None:
+    fake.set_body(_user(premium_interactions=bucket))
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert field in err.value.message
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,11 @@ CASE = ProviderCase.keyed(
     names=("DeepSeek",),
     modes=DEEPSEEK_FAILURE_MODES,
     errors={"error_envelope": BadPayload},
+    reads=("balance_infos",),
+    unreadable=(
+        {"is_available": True, "balance_infos": [{"currency": "USD", "total_balance": "?"}]},
+        "balance_infos[0].total_balance",
+    ),
 )
 
 
@@ -103,18 +108,58 @@ def test_zero_reference_is_fully_used_when_empty(fake: DeepSeekFake, poll) -> No
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "says"),
     [
-        {"is_available": True, "balance_infos": []},
-        {"is_available": True},
-        {"is_available": True, "balance_infos": [{"currency": "USD", "total_balance": "n/a"}]},
-        {"error": {"message": "Service overloaded"}},
+        ({"is_available": True, "balance_infos": []}, "balance_infos without any balance"),
+        ({"is_available": True}, "the fields quota-sentinel reads (balance_infos)"),
+        (
+            {"is_available": True, "balance_infos": [{"currency": "USD", "total_balance": "n/a"}]},
+            "balance_infos[0].total_balance with text, not a number",
+        ),
+        ({"error": {"message": "Service overloaded"}}, "quota-sentinel reads (balance_infos)"),
     ],
 )
-def test_no_readable_balance_is_a_bad_payload(fake: DeepSeekFake, poll, body: Any) -> None:
+def test_no_readable_balance_is_a_bad_payload_naming_the_field(
+    fake: DeepSeekFake, poll, body: Any, says: str
+) -> None:
     fake.upstream.script(BALANCE_PATH, json=body)
-    with pytest.raises(BadPayload, match="DeepSeek answered without any readable balance"):
+    with pytest.raises(BadPayload) as err:
         poll()
+    assert err.value.message.startswith("DeepSeek answered ")
+    assert says in err.value.message
+
+
+def test_a_funded_currency_is_read_beside_an_empty_usd(fake: DeepSeekFake, poll) -> None:
+    fake.set_balances({"USD": 0.0, "CNY": 160.13})
+    result = poll()
+    window = result.windows["balance"]
+    assert window.metadata["currency"] == "CNY" and window.metadata["other_balances"] == {
+        "USD": 0.0
+    }
+    assert window.utilization == 0.0
+    assert result.state == {"reference_balance": 160.13, "currency": "CNY"}
+    fake.set_balances({"USD": 0.0, "CNY": 40.03})
+    spent = poll(state=result.state).windows["balance"].utilization
+    assert spent == pytest.approx(100 - 40.03 / 160.13 * 100)
+
+
+def test_a_zero_reference_is_never_stored_and_a_stored_one_is_ignored(
+    fake: DeepSeekFake, poll
+) -> None:
+    fake.set_balances({"USD": 0.0})
+    empty = poll()
+    assert empty.windows["balance"].utilization == 100.0
+    assert empty.state == {"currency": "USD"}
+    # The money arrives (and an older version had stored a reference of 0): read against it.
+    fake.set_balances({"USD": 12.0})
+    funded = poll(state={"reference_balance": 0.0, "currency": "USD"})
+    assert funded.windows["balance"].utilization == 0.0
+    assert funded.state == {"reference_balance": 12.0, "currency": "USD"}
+    # A USD 0.00 remembered from the broken read does not hold the account in USD.
+    fake.set_balances({"USD": 0.0, "CNY": 160.13})
+    moved = poll(state={"reference_balance": 0.0, "currency": "USD"})
+    assert moved.windows["balance"].metadata["currency"] == "CNY"
+    assert moved.windows["balance"].utilization == 0.0
 
 
 def test_rejected_key_does_not_leak_the_masked_key(fake: DeepSeekFake, poll) -> None:

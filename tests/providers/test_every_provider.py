@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from quota_sentinel.providers.base import AuthFailed
+from quota_sentinel.providers.base import AuthFailed, BadPayload
 from quota_sentinel.providers.registry import PROVIDERS
 from tests.providers.support import (
     FAILURE_ERRORS,
@@ -69,3 +69,38 @@ def test_server_mode_refreshes_once_after_a_401(case: ProviderCase, poller: Poll
         result = poller(case, fake)(refresh="server")
         assert result.credentials["access_token"] == f"{fake.access_prefix}1"
         assert (fake.calls, fake.token_calls) == (2, 1)
+
+
+# An answer of HTTP 200 that carries none of the fields any provider reads.
+UNKNOWN_SHAPE = {"hello": "world", "items": [1, 2, 3], "ok": True}
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_an_answer_without_any_known_field_is_an_error_naming_them(
+    case: ProviderCase, poller: Poller
+) -> None:
+    # docs/providers.md, "One rule for every provider": never an empty window set.
+    assert case.reads, f"{case} declares no fields it reads"
+    with case.fake() as fake:
+        fake.serve_body(UNKNOWN_SHAPE)
+        with pytest.raises(BadPayload) as err:
+            poller(case, fake)()
+    message = err.value.message
+    assert_actionable(message, case.names)
+    assert "without any of the fields quota-sentinel reads" in message
+    assert all(field in message for field in case.reads), message
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_known_field_with_an_unreadable_value_is_an_error_naming_it(
+    case: ProviderCase, poller: Poller
+) -> None:
+    # docs/providers.md, "One rule for every provider": never an invented 0 %.
+    assert case.unreadable, f"{case} declares no unreadable answer"
+    body, field = case.unreadable
+    with case.fake() as fake:
+        fake.serve_body(body)
+        with pytest.raises(BadPayload) as err:
+            poller(case, fake)()
+    assert_actionable(err.value.message, case.names)
+    assert f"answered {field} with " in err.value.message, err.value.message

@@ -9,7 +9,7 @@ import pytest
 from quota_sentinel.providers import kimi
 from quota_sentinel.providers.base import AuthFailed, BadPayload
 from tests.providers.support import NOW, ProviderCase
-from tests.upstreams.kimi import USAGES_PATH, KimiFake, limit_row
+from tests.upstreams.kimi import USAGES_PATH, KimiFake, limit_row, pool
 
 KEY = "sk-kimi-test-0000"
 # 2026-05-18T15:23:13.716839300Z, as the API writes it (nanoseconds).
@@ -17,7 +17,14 @@ WEEKLY_RESET = "2026-05-18T15:23:13.716839300Z"
 WEEKLY_RESET_S = 1_779_117_793.716839
 
 CASE = ProviderCase.keyed(
-    kimi.fetch, KimiFake, KEY, window="weekly", names=("Kimi",), missing="No Kimi API key"
+    kimi.fetch,
+    KimiFake,
+    KEY,
+    window="weekly",
+    names=("Kimi",),
+    missing="No Kimi API key",
+    reads=("usage", "limits", "usages"),
+    unreadable=({"usage": {"limit": "2048", "used": "many"}}, "usage.used"),
 )
 
 
@@ -133,15 +140,32 @@ def test_limit_entries_without_detail_or_window_are_read_flat(fake: KimiFake, po
     assert {n: w.utilization for n, w in poll().windows.items()} == {"5h": 25.0}
 
 
-def test_unreadable_and_zero_limit_entries_are_skipped(fake: KimiFake, poll) -> None:
+def test_zero_limit_entries_are_placeholders_and_skipped(fake: KimiFake, poll) -> None:
     script(
         fake,
         {
             "usage": {"limit": "0", "used": "0"},
-            "limits": ["bad", {"detail": {"limit": "n/a"}}, limit_row(300, used=1, limit=4)],
+            "limits": [limit_row(60, used=0, limit=0), limit_row(300, used=1, limit=4)],
         },
     )
     assert {n: w.utilization for n, w in poll().windows.items()} == {"5h": 25.0}
+
+
+@pytest.mark.parametrize(
+    ("limits", "field"),
+    [
+        (["bad"], "limits[0] with text"),
+        ([{"detail": {"limit": "n/a", "used": "1"}}], "limits[0].detail.limit with text"),
+        ([{"detail": {"limit": "4"}}], "limits[0].detail without used or remaining"),
+    ],
+)
+def test_an_unreadable_limit_entry_is_an_error_naming_it(
+    fake: KimiFake, poll, limits: list[Any], field: str
+) -> None:
+    script(fake, {"usage": {"limit": "10", "used": "1"}, "limits": limits})
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert f"Kimi answered {field}" in err.value.message
 
 
 def test_utilization_is_clamped(fake: KimiFake, poll) -> None:
@@ -174,3 +198,61 @@ def test_wrong_key_is_auth_failed(fake: KimiFake, poll) -> None:
     assert err.value.message == (
         "Kimi rejected the credential (HTTP 401); check the key or replace it."
     )
+
+
+def test_the_current_usages_map_is_read_with_its_monthly_pool(fake: KimiFake, poll) -> None:
+    fake.set_shape("usages")
+    fake.weekly_reset = WEEKLY_RESET
+    result = poll()
+    assert set(result.windows) == {"weekly", "monthly", "5h"}
+    weekly, monthly = result.windows["weekly"], result.windows["monthly"]
+    assert weekly.utilization == pytest.approx(314 / 2048 * 100)
+    assert weekly.resets_at == pytest.approx(WEEKLY_RESET_S)
+    assert monthly.utilization == pytest.approx(12.5)
+    assert monthly.metadata == {"used": 1000, "limit": 8000, "remaining": 7000}
+    assert result.windows["5h"].utilization == pytest.approx(28.5)
+
+
+@pytest.mark.parametrize(
+    ("usages", "names"),
+    [
+        # No length stated: the first pool is the weekly quota, a "monthly" key is monthly.
+        (
+            {"coding": pool(10, 100, WEEKLY_RESET), "coding_monthly": pool(5, 100, WEEKLY_RESET)},
+            {"weekly": 10.0, "monthly": 5.0},
+        ),
+        # A list of scoped entries with a `detail` object and their own rolling limits.
+        (
+            [
+                {
+                    "scope": "FEATURE_CODING",
+                    "detail": pool(20, 100, WEEKLY_RESET),
+                    "limits": [limit_row(300, used=1, limit=4)],
+                },
+                {"scope": "FEATURE_AGENT", "detail": pool(30, 100, WEEKLY_RESET)},
+            ],
+            {"weekly": 20.0, "5h": 25.0, "feature_agent": 30.0},
+        ),
+        # Two pools of the same length keep both, the second named by its feature.
+        (
+            {
+                "coding": pool(10, 100, WEEKLY_RESET, duration=7, timeUnit="TIME_UNIT_DAY"),
+                "agent": pool(40, 100, WEEKLY_RESET, duration=1, timeUnit="TIME_UNIT_WEEK"),
+            },
+            {"weekly": 10.0, "agent_weekly": 40.0},
+        ),
+    ],
+    ids=["keys", "scoped-list", "same-length"],
+)
+def test_usages_variants_keep_every_pool(
+    fake: KimiFake, poll, usages: Any, names: dict[str, float]
+) -> None:
+    script(fake, {"usages": usages})
+    assert {n: w.utilization for n, w in poll().windows.items()} == names
+
+
+def test_an_unreadable_usages_pool_is_an_error_naming_it(fake: KimiFake, poll) -> None:
+    script(fake, {"usages": {"coding": {"limit": "lots", "used": "1"}}})
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert "Kimi answered usages.coding.limit with text" in err.value.message

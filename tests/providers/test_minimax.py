@@ -25,6 +25,7 @@ from tests.upstreams.minimax import (
     MiniMaxFake,
     lane,
     placeholder,
+    unnamed,
 )
 
 KEY = "sk-cp-minimax-test-0000"
@@ -44,6 +45,11 @@ CASE = ProviderCase.keyed(
         "error_envelope": ProviderError,
     },
     missing="No MiniMax API key",
+    reads=("model_remains",),
+    unreadable=(
+        {"model_remains": [{"model_name": "MiniMax-M*", "current_interval_total_count": "n/a"}]},
+        "model_remains[0].current_interval_total_count",
+    ),
 )
 
 
@@ -190,7 +196,8 @@ def test_only_media_lanes_yield_no_window(fake: MiniMaxFake, poll) -> None:
 
 def test_a_text_lane_without_readable_figures_is_a_bad_payload(fake: MiniMaxFake, poll) -> None:
     fake.set_lanes([{"model_name": "MiniMax-M*", "left": 3, "quota": 10}])
-    with pytest.raises(BadPayload, match="could read for 'MiniMax-M\\*'"):
+    says = r"answered model_remains\[0\] \(MiniMax-M\*\) without current_interval_total"
+    with pytest.raises(BadPayload, match=says):
         poll()
 
 
@@ -321,3 +328,34 @@ def test_no_model_remains_is_a_bad_payload(fake: MiniMaxFake, poll, body: Any) -
     with pytest.raises(BadPayload) as err:
         poll()
     assert err.value.message.startswith("MiniMax answered")
+
+
+def test_a_row_without_model_name_is_the_coding_lane(fake: MiniMaxFake, poll) -> None:
+    fake.set_lanes([unnamed(interval_left=750), placeholder("video")])
+    windows = poll().windows
+    assert set(windows) == {"interval", "weekly"}
+    assert windows["interval"].utilization == 50.0
+    assert "model" not in windows["interval"].metadata
+
+
+def test_a_row_without_model_name_beside_the_coding_lane_keeps_its_windows(
+    fake: MiniMaxFake, poll
+) -> None:
+    fake.set_lanes([unnamed(interval_left=750), lane()])
+    windows = poll().windows
+    assert set(windows) == {"interval", "weekly", "unnamed_interval", "unnamed_weekly"}
+    assert windows["unnamed_interval"].utilization == 50.0
+
+
+def test_a_row_without_model_name_or_figures_is_an_error_naming_it(fake: MiniMaxFake, poll) -> None:
+    fake.set_lanes([{"left": 3}])
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert "MiniMax answered model_remains[0] without current_interval_total" in err.value.message
+
+
+def test_an_unreadable_figure_is_an_error_naming_the_field(fake: MiniMaxFake, poll) -> None:
+    fake.set_lanes([lane(weekly_total="lots")])
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert "answered model_remains[0].current_weekly_total_count with text" in err.value.message

@@ -22,6 +22,8 @@ CASE = ProviderCase.keyed(
     window="monthly",
     names=("OpenRouter",),
     missing="No OpenRouter API key",
+    reads=("data.limit",),
+    unreadable=({"data": {"limit": "fifty"}}, "data.limit"),
 )
 
 

@@ -27,6 +27,17 @@ CASE = ProviderCase.keyed(
     modes=ZAI_FAILURE_MODES,
     errors={"auth_envelope": AuthFailed, "error_envelope": ProviderError},
     missing="No Z.ai API key",
+    reads=("data.limits",),
+    unreadable=(
+        {
+            "code": 200,
+            "success": True,
+            "data": {
+                "limits": [{"type": "TOKENS_LIMIT", "unit": 3, "number": 5, "percentage": "41%"}]
+            },
+        },
+        "limits[0].percentage",
+    ),
 )
 
 
@@ -151,16 +162,48 @@ def test_a_second_row_with_the_same_name_gets_a_suffix(fake: ZaiFake, poll) -> N
     assert {n: w.utilization for n, w in windows.items()} == {"5h": 10, "5h_2": 20, "5h_3": 30}
 
 
-def test_unknown_and_unreadable_rows_are_skipped(fake: ZaiFake, poll) -> None:
+def test_rows_of_an_unknown_type_are_skipped(fake: ZaiFake, poll) -> None:
     fake.set_limits(
-        [
-            _row("SOMETHING_NEW", 3, 5, percentage=10),
-            _row("TOKENS_LIMIT", 6, 1),
-            "not a row",
-            _row("TOKENS_LIMIT", 3, 5, percentage=7),
-        ]
+        [_row("SOMETHING_NEW", 3, 5, percentage=10), _row("TOKENS_LIMIT", 3, 5, percentage=7)]
     )
     assert {n: w.utilization for n, w in poll().windows.items()} == {"5h": 7.0}
+
+
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        (_row("TOKENS_LIMIT", 6, 1), "limits[1] without a percentage"),
+        ("not a row", "limits[1] with text, not an object"),
+        (_row("TOKENS_LIMIT", 6, 1, percentage="high"), "limits[1].percentage with text"),
+        (_row("TIME_LIMIT", 5, 1, usage=[1000], currentValue=3), "limits[1].usage with a list"),
+    ],
+)
+def test_an_unreadable_row_is_an_error_naming_the_field(
+    fake: ZaiFake, poll, row: Any, says: str
+) -> None:
+    fake.set_limits([_row("TOKENS_LIMIT", 3, 5, percentage=7), row])
+    with pytest.raises(BadPayload) as err:
+        poll()
+    assert f"Z.ai answered {says}" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("window", "name"),
+    [((5, 1), "mcp_monthly"), ((3, 5), "mcp_5h"), ((1, 1), "mcp_1d"), ((6, 1), "mcp_weekly")],
+)
+def test_a_time_limit_is_named_by_its_real_length(
+    fake: ZaiFake, poll, window: tuple[int, int], name: str
+) -> None:
+    fake.set_mcp_window(*window)
+    windows = poll().windows
+    assert set(windows) == {"5h", "weekly", name}
+    assert windows[name].metadata["limit_type"] == "TIME_LIMIT"
+    assert windows[name].utilization == pytest.approx(13.7)
+
+
+def test_a_time_limit_without_a_unit_stays_monthly(fake: ZaiFake, poll) -> None:
+    fake.set_limits([{"type": "TIME_LIMIT", "percentage": 12}])
+    assert set(poll().windows) == {"mcp_monthly"}
 
 
 def test_limits_may_sit_at_the_top_level(fake: ZaiFake, poll) -> None:

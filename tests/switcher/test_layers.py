@@ -25,20 +25,32 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
+def _server_side(name: str) -> bool:
+    return any(name == side or name.startswith(side + ".") for side in SERVER_SIDE)
+
+
 @pytest.mark.parametrize(
     "path",
-    sorted((ROOT / "quota_sentinel/switcher").glob("*.py")),
-    ids=lambda p: p.name,
+    [
+        *sorted((ROOT / "quota_sentinel/switcher").glob("*.py")),
+        *sorted((ROOT / "quota_sentinel/agents").glob("*.py")),  # the agents' hooks and plugin
+        ROOT / "quota_sentinel/client.py",  # the API client the switcher shares with the CLI
+        ROOT / "quota_sentinel/exits.py",
+    ],
+    ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_switcher_modules_import_nothing_server_side(path: Path):
     names = _imports(path)
     assert not {n.split(".")[0] for n in names} & set(FORBIDDEN)
-    assert not {n for n in names if n.startswith(SERVER_SIDE)}
+    assert not {n for n in names if _server_side(n)}
 
 
-def test_loading_the_command_loads_no_redis_or_flask():
+@pytest.mark.parametrize(
+    "module", ["quota_sentinel.switcher.command", "quota_sentinel.agents.hook"]
+)
+def test_loading_the_command_loads_no_redis_or_flask(module: str):
     code = (
-        "import sys, quota_sentinel.switcher.command;"
+        f"import sys, {module};"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

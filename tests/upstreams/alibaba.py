@@ -1,9 +1,10 @@
-"""Fake Alibaba Cloud console RPC (POST /data/api.json) for the Coding Plan, providers.md §6.
+"""Fake Alibaba Cloud console RPC (POST /data/api.json) for the Coding Plan (docs/providers.md).
 
     fake = alibaba_upstream(key="sk-sp-alibaba-test")   # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_ALIBABA_BASE_URL": fake.url}
     fake.set_instances([instance(used_5h=900), instance(status="EXPIRED")])
     fake.set_shape("success_body")           # the answer as a JSON string in successResponse.body
+    fake.set_shape("no_status")              # instances without `status`, quota 5.2 / 16 / 6 %
     fake.fail("console_need_login"); fake.ok()
 
 The fake checks what the real gateway needs: the action/product/api/currentRegionId query, the
@@ -28,7 +29,7 @@ REGIONS = {
     "intl": ("ap-southeast-1", "sfm_codingplan_public_intl"),
     "cn": ("cn-beijing", "sfm_codingplan_public_cn"),
 }
-SHAPES = ("datav2", "success_body", "flat")
+SHAPES = ("datav2", "success_body", "flat", "no_status")
 
 CODE_REPLIES: dict[str, dict[str, Any]] = {
     "console_need_login": {
@@ -96,6 +97,15 @@ def instance(
     }
 
 
+def no_status_instances() -> list[dict[str, Any]]:
+    """Instances as some accounts list them: no `status` on any, the quota beside the list
+    (5.2 % of the 5-hour, 16 % of the weekly, 6 % of the monthly counter)."""
+    counted = instance(used_5h=312, used_week=7200, used_month=5400)
+    del counted["status"]
+    listed = {"instanceName": "Coding Plan Pro", "instanceType": "pro", "remainingDays": 19}
+    return [listed, counted]
+
+
 class AlibabaFake(ProviderFake):
     """An Alibaba Model Studio account with one VALID Pro Coding Plan instance.
 
@@ -105,6 +115,7 @@ class AlibabaFake(ProviderFake):
     """
 
     path = QUOTA_PATH
+    method = "POST"
     name = "alibaba"
 
     def __init__(self, key: str = "sk-sp-alibaba-test-0000", *, region: str = "intl") -> None:
@@ -134,6 +145,8 @@ class AlibabaFake(ProviderFake):
             return Reply(json={"code": "InvalidParameter", "message": problem})
         with self._lock:
             infos, shape = copy.deepcopy(self._instances), self.shape
+        if shape == "no_status":
+            infos = no_status_instances()
         inner = {"codingPlanInstanceInfos": infos}
         if shape == "success_body":
             body = json.dumps({"data": inner, "success": True})

@@ -1,4 +1,4 @@
-"""Fake Claude OAuth usage endpoint and token endpoint with the shapes of providers.md §1.
+"""Fake Claude OAuth usage and token endpoints with the shapes of docs/providers.md (Claude).
 
     fake = claude_upstream()                       # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_CLAUDE_BASE_URL": fake.url,
@@ -10,8 +10,8 @@
 
 GET /api/oauth/usage checks, in this order:
 - `anthropic-beta: oauth-2025-04-20`; without it, HTTP 400 with an Anthropic error envelope
-  (invalid_request_error). No source records what the real API answers there (providers.md §8
-  says "pick an error"); a 400 makes a missing header look like a client bug, which it is.
+  (invalid_request_error). No source records what the real API answers there (the provider notes
+  say "pick an error"); a 400 makes a missing header look like a client bug, which it is.
 - a `claude-code/…` User-Agent; otherwise HTTP 429 with `retry-after: 0`, as the real endpoint
   does for other clients.
 - `Authorization: Bearer <access token>`: an unknown or revoked token gets the 401
@@ -74,7 +74,7 @@ def iso(epoch: float) -> str:
 
 
 def usage_body(now: float) -> dict[str, Any]:
-    """The providers.md §1 example answer, with resets after `now` (epoch seconds)."""
+    """The docs/providers.md (Claude) example answer, with resets after `now` (epoch seconds)."""
     five, week = iso(now + 2 * 3600), iso(now + 4 * 86400)
     return {
         "five_hour": {"utilization": 37.0, "resets_at": five},
@@ -96,6 +96,17 @@ def usage_body(now: float) -> dict[str, Any]:
             _limit("weekly_scoped", "weekly", 6, week, "Opus", False),
         ],
     }
+
+
+def weekly_lanes_body(now: float) -> dict[str, Any]:
+    """The example answer plus the extra weekly lanes some accounts report (Cowork, Daily
+    Routines) with a utilization, and one the API names but leaves null."""
+    body = usage_body(now)
+    week = iso(now + 4 * 86400)
+    body["seven_day_cowork"] = {"utilization": 63.0, "resets_at": week}
+    body["seven_day_routines"] = {"utilization": 20.0, "resets_at": week}
+    body["seven_day_omelette"] = None
+    return body
 
 
 def _limit(

@@ -1,4 +1,4 @@
-"""Fake ChatGPT usage endpoint (wham/usage) and OpenAI token endpoint, providers.md §7a.
+"""Fake ChatGPT usage endpoint (wham/usage) and OpenAI token endpoint, docs/providers.md (Codex).
 
     fake = codex_upstream()                        # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_CODEX_BASE_URL": fake.url,
@@ -32,7 +32,7 @@ WRONG_ACCOUNT = {"detail": "You do not have access to this workspace."}
 
 
 def usage_body(now: float) -> dict[str, Any]:
-    """The providers.md §7a example answer, with resets after `now` (epoch seconds)."""
+    """The docs/providers.md (Codex) example answer, with resets after `now` (epoch seconds)."""
     five, week = int(now) + 7410, int(now) + 301200
     return {
         "plan_type": "plus",
@@ -57,6 +57,36 @@ def usage_body(now: float) -> dict[str, Any]:
         "credits": {"has_credits": False, "unlimited": False, "balance": "0"},
         "rate_limit_reset_credits": {"available_count": 1},
     }
+
+
+def placeholder_body(now: float) -> dict[str, Any]:
+    """A primary slot with `limit_window_seconds: 0` (a placeholder) beside the weekly one."""
+    body = usage_body(now)
+    body["rate_limit"]["primary_window"] = _window(0, 0, 0, 0)
+    del body["additional_rate_limits"]
+    return body
+
+
+def spend_used_percent_body(now: float) -> dict[str, Any]:
+    """Business spend control: no rate_limit, the individual limit given as used percent."""
+    return {
+        "plan_type": "business",
+        "rate_limit": None,
+        "spend_control": {
+            "individual_limit": {
+                "used_percent": 42.5,
+                "reached": False,
+                "reset_after_seconds": 7200,
+            }
+        },
+    }
+
+
+SHAPES = {
+    "plus": usage_body,
+    "placeholder": placeholder_body,
+    "spend_used_percent": spend_used_percent_body,
+}
 
 
 def _window(used: Any, seconds: Any, after: Any, reset_at: Any) -> dict[str, Any]:
@@ -102,7 +132,12 @@ class CodexFake(OAuthFake):
         """The current tokens as the worker passes them to fetch."""
         return {**super().credentials(expires_at_ms), "account_id": self.account_id}
 
+    def set_shape(self, shape: str) -> None:
+        """Serve one of SHAPES ("plus", "placeholder", "spend_used_percent") as of `now`."""
+        self.set_usage(SHAPES[shape](self.base_now))
+
     def _usage_body(self, now: float) -> Any:
+        self.base_now = now
         return usage_body(now)
 
     def _rejection(self, request: Request) -> Reply | None:

@@ -1,8 +1,8 @@
-"""Fake GitHub Copilot quota endpoints with the shapes of providers.md §2.
+"""Fake GitHub Copilot quota endpoints with the shapes of docs/providers.md (Copilot).
 
     fake = copilot_upstream(token="gho_test", username="octo-dev")   # started
     env = {"QUOTA_SENTINEL_COPILOT_BASE_URL": fake.url}
-    fake.set_shape("free")             # paid, free, org_placeholder, legacy_free, unlimited
+    fake.set_shape("free")     # paid, free, org_placeholder, legacy_free, unlimited, overage
     fake.fail("404"); fake.ok()        # copilot_internal/user answers 404 (no seat)
     fake.calls, fake.billing_calls
 
@@ -98,6 +98,20 @@ SHAPES: dict[str, dict[str, Any]] = {
         "quota_reset_date_utc": "2026-06-01T00:00:00Z",
         "quota_snapshots": {
             "premium_interactions": _unlimited("premium_interactions"),
+            "chat": _unlimited("chat"),
+            "completions": _unlimited("completions"),
+        },
+    },
+    # Over quota: one request past a 300 allowance. Not unlimited (`unlimited` is false).
+    "overage": {
+        "copilot_plan": "pro",
+        "quota_reset_date_utc": "2026-06-01T00:00:00.000Z",
+        "quota_snapshots": {
+            "premium_interactions": {
+                **_bucket(300, -1, -0.333, False, "premium_interactions"),
+                "overage_permitted": True,
+                "overage_count": 1,
+            },
             "chat": _unlimited("chat"),
             "completions": _unlimited("completions"),
         },

@@ -1,4 +1,4 @@
-"""Fake DeepSeek balance endpoint (GET /user/balance) with the shapes of providers.md §5.
+"""Fake DeepSeek balance endpoint (GET /user/balance), shapes of docs/providers.md (DeepSeek).
 
     fake = deepseek_upstream(key="sk-deepseek-test")   # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_DEEPSEEK_BASE_URL": fake.url}

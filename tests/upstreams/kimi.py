@@ -1,10 +1,11 @@
-"""Fake Kimi Code usage endpoint (GET /coding/v1/usages) with the shapes of providers.md §7b.
+"""Fake Kimi Code usage endpoint (GET /coding/v1/usages), shapes of docs/providers.md (Kimi).
 
     fake = kimi_upstream(key="sk-kimi-test")     # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_KIMI_BASE_URL": fake.url}
     fake.set_usage(used=1024)                    # weekly requests used (of 2048)
     fake.set_limits([limit_row(60, used=5, limit=20)])
     fake.fail("429"); fake.ok()
+    fake.set_shape("usages")                     # the current shape: a `usages` map of pools
 
 Numbers are strings and reset times ISO-8601 with nanoseconds, as the real API sends them.
 Only `Authorization: Bearer <key>` is accepted; anything else gets HTTP 401.
@@ -48,6 +49,20 @@ def limit_row(
     }
 
 
+def pool(used: Any, limit: Any, reset: str, **window: Any) -> dict[str, Any]:
+    """One entry of the current `usages` map: a per-feature pool with string counts; `window`
+    (duration=, timeUnit=) gives its length when the answer states one."""
+    entry: dict[str, Any] = {
+        "limit": str(limit),
+        "used": str(used),
+        "remaining": f"{float(limit) - float(used):g}",
+        "resetTime": reset,
+    }
+    if window:
+        entry["window"] = window
+    return entry
+
+
 class KimiFake(ProviderFake):
     """A Kimi Code account: a weekly request quota and a 5-hour rolling limit.
 
@@ -67,6 +82,17 @@ class KimiFake(ProviderFake):
         self.limit = 2048
         self.weekly_reset = iso_nanos(datetime.now(UTC) + timedelta(days=3))
         self._limits: list[Any] = [limit_row()]
+        self.shape = "usage"
+        self.monthly: tuple[float, float] = (1000, 8000)  # (used, limit) of the monthly pool
+        self.monthly_reset = iso_nanos(datetime.now(UTC) + timedelta(days=17))
+
+    def set_shape(self, shape: str) -> None:
+        """ "usage": the `usage` object and `limits[]`; "usages": the current `usages` map,
+        a weekly coding pool and a monthly pool beside it, plus `limits[]`."""
+        if shape not in ("usage", "usages"):
+            raise ValueError(f"unknown Kimi shape {shape!r}")
+        with self._lock:
+            self.shape = shape
 
     def set_usage(self, used: float | None = None, limit: float | None = None) -> None:
         """Change the weekly quota the next answer reports; None keeps a value."""
@@ -88,6 +114,20 @@ class KimiFake(ProviderFake):
                 "resetTime": self.weekly_reset,
             }
             body: dict[str, Any] = {"usage": usage, "limits": copy.deepcopy(self._limits)}
+            if self.shape == "usages":
+                used, limit = self.monthly
+                body = {
+                    "usages": {
+                        "FEATURE_CODING": {
+                            **usage,
+                            "window": {"duration": 7, "timeUnit": "TIME_UNIT_DAY"},
+                        },
+                        "FEATURE_CODING_MONTHLY": pool(
+                            used, limit, self.monthly_reset, duration=1, timeUnit="TIME_UNIT_MONTH"
+                        ),
+                    },
+                    "limits": copy.deepcopy(self._limits),
+                }
             return Reply(json={"data": body} if self.wrap_in_data else body)
 
     def _authorized(self, request: Request) -> bool:

@@ -1,4 +1,4 @@
-"""Fake MiniMax `remains` endpoints (Token Plan and Coding Plan) with the shapes of providers.md §4.
+"""Fake MiniMax `remains` endpoints (Token / Coding Plan), shapes of docs/providers.md (MiniMax).
 
     fake = minimax_upstream(key="sk-cp-minimax-test")   # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_MINIMAX_BASE_URL": fake.url}
@@ -82,6 +82,14 @@ def lane(
     }
     row.update({k: v for k, v in optional.items() if v is not None})
     row.update(extra)
+    return row
+
+
+def unnamed(**fields: Any) -> dict[str, Any]:
+    """A `model_remains` row without `model_name`, as some answers send the coding lane
+    (keywords as in `lane()`)."""
+    row = lane(**fields)
+    del row["model_name"]
     return row
 
 

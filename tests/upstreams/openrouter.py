@@ -1,4 +1,4 @@
-"""Fake OpenRouter key endpoint (GET /api/v1/key, alias /api/v1/auth/key), providers.md §7c.
+"""Fake OpenRouter key endpoint (GET /api/v1/key, alias /api/v1/auth/key; docs/providers.md).
 
     fake = openrouter_upstream(key="sk-or-v1-test")   # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_OPENROUTER_BASE_URL": fake.url}

@@ -44,6 +44,7 @@ class ProviderFake:
     """
 
     path = "/"
+    method = "GET"
     name = "fake"
 
     def __init__(self) -> None:
@@ -104,6 +105,11 @@ class ProviderFake:
         """Answer normally again."""
         with self._lock:
             self._mode = None
+
+    def serve_body(self, body: object) -> None:
+        """Answer the usage path with this raw JSON body (HTTP 200) until `upstream.reset()`:
+        a shape the fake does not model, e.g. one with unknown fields."""
+        self.upstream.script(self.path, method=self.method, json=body)
 
     # -- for subclasses ------------------------------------------------------------------------
 

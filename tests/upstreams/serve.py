@@ -9,8 +9,8 @@ For trying quota-sentinel by hand (README, development section)::
 Both providers' real paths are served on the same port (their paths differ), so one process and
 one base URL cover both:
 
-    GET  /api/monitor/usage/quota/limit   Z.ai quota windows (providers.md §3)
-    GET  /user/balance                    DeepSeek balance (providers.md §5)
+    GET  /api/monitor/usage/quota/limit   Z.ai quota windows (docs/providers.md (Z.ai))
+    GET  /user/balance                    DeepSeek balance (docs/providers.md (DeepSeek))
 
 Any non-empty key is accepted unless `--zai-key` / `--deepseek-key` name the only valid one.
 

@@ -1,4 +1,4 @@
-"""Fake Z.ai quota endpoint (GET /api/monitor/usage/quota/limit) with the shapes of providers.md §3.
+"""Fake Z.ai quota endpoint (GET /api/monitor/usage/quota/limit), shapes of docs/providers.md.
 
     fake = zai_upstream(key="zai-test-key")       # started; stop() it or use `with`
     env = {"QUOTA_SENTINEL_ZAI_BASE_URL": fake.url}
@@ -66,6 +66,8 @@ class ZaiFake(ProviderFake):
         self.weekly = 18.0
         self.mcp_used = 137
         self.mcp_total = 1000
+        # The tool-call quota's length: (unit, number); (3, 5) is the 5-hour variant.
+        self.mcp_window: tuple[int, int] = (5, 1)
         self.reset_5h_ms: int | None = now_ms + 2 * HOUR_MS
         self.reset_weekly_ms: int | None = now_ms + 4 * 24 * HOUR_MS
         self.reset_mcp_ms: int | None = now_ms + 20 * 24 * HOUR_MS
@@ -102,6 +104,11 @@ class ZaiFake(ProviderFake):
                 if value is not None:
                     setattr(self, attr, value)
 
+    def set_mcp_window(self, unit: int, number: int) -> None:
+        """Give the TIME_LIMIT row this length: (5, 1) monthly (default), (3, 5) five hours."""
+        with self._lock:
+            self.mcp_window = (unit, number)
+
     def set_limits(self, limits: list[Any] | None) -> None:
         """Serve these raw `data.limits` rows instead of the generated ones; None undoes it."""
         with self._lock:
@@ -117,7 +124,10 @@ class ZaiFake(ProviderFake):
                 _row(self.limit_type, 6, 1, self.weekly, self.reset_weekly_ms),
                 {
                     **_row(
-                        "TIME_LIMIT", 5, 1, self.mcp_used / self.mcp_total * 100, self.reset_mcp_ms
+                        "TIME_LIMIT",
+                        *self.mcp_window,
+                        self.mcp_used / self.mcp_total * 100,
+                        self.reset_mcp_ms,
                     ),
                     "usage": self.mcp_total,
                     "currentValue": self.mcp_used,
