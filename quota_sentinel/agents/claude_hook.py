@@ -115,7 +115,7 @@ def status_line(answer: Answer, now: float) -> str:
 
 def _staleness(answer: Answer) -> str:
     if answer.fresh:
-        return ""
+        return f" ({answer.note}.)" if answer.note else ""
     age = f"{answer.age_s / 60:.0f} min old" if answer.age_s is not None else "of unknown age"
     note = f"; {answer.note}" if answer.note else ""
     return f" (from the cache, {age}: {answer.problem}{note})"

@@ -171,12 +171,16 @@ class Link:
             instance_id=answer["instance_id"],
             api_key=answer["api_key"],
             sent=_fingerprint(auth),
+            covered=bool(auth),
             heartbeat_at=self.clock(),
         )
 
     def _keep_alive(self, client: Client, state: dict[str, Any], auth: dict[str, Any]) -> bool:
         """Registers or heartbeats as needed; True when the instance is new (poll it now)."""
-        if state.get("url") != self.url or not state.get("api_key"):
+        # A server that never had this instance, or credentials that turned up only now (a
+        # heartbeat can refresh an account's token but not add the account): register.
+        fresh_account = bool(auth) and not state.get("covered")
+        if state.get("url") != self.url or not state.get("api_key") or fresh_account:
             self._register(client, state, auth)
             return True
         changed = state.get("sent") != _fingerprint(auth)

@@ -6,6 +6,7 @@ from flask.views import MethodView
 
 from quota_sentinel.api.smorest import Blueprint
 from quota_sentinel.services.instances import request_poll
+from quota_sentinel.services.limits import limit_poll_requests
 from quota_sentinel.web.access import caller, context
 from quota_sentinel.web.schemas.instances import PollResultSchema
 
@@ -17,4 +18,6 @@ class Poll(MethodView):
     @blp.response(202, PollResultSchema)
     def post(self):
         """Poll the caller's accounts now, or as soon as the minimum poll gap allows"""
-        return request_poll(context(), caller(), context().clock())
+        ctx, who = context(), caller()
+        limit_poll_requests(ctx, who.instance.id, ctx.clock())
+        return request_poll(ctx, who, ctx.clock())

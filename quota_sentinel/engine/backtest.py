@@ -70,6 +70,10 @@ class Summary:
         yellow_lead_min: The same for first_yellow_at.
         needless_alarms: Alarm episodes (maximal runs of consecutive YELLOW/RED points) in
             segments that ended in a reset without reaching the cap.
+        needless_red: RED episodes (maximal runs of consecutive RED points) that the cap did
+            not follow: every one in a segment that never reached the cap (the last segment
+            too: a window held under its cap), and in a segment that did, every one that ended
+            before the cap was reached (RED that flapped off again).
         points: Number of points replayed.
     """
 
@@ -80,6 +84,7 @@ class Summary:
     yellow_lead_min: float | None
     needless_alarms: int
     points: int
+    needless_red: int = 0
 
 
 def _first_at(points: Sequence[TracePoint], statuses: tuple[Status, ...]) -> float | None:
@@ -92,14 +97,24 @@ def _lead_min(alarm_at: float | None, cap_at: float | None) -> float | None:
     return (cap_at - alarm_at) / 60.0
 
 
-def _episodes(points: Sequence[TracePoint]) -> int:
+def _episodes(points: Sequence[TracePoint], statuses: tuple[Status, ...] = _ALARMS) -> int:
     episodes, in_alarm = 0, False
     for point in points:
-        alarm = point.forecast.status in _ALARMS
+        alarm = point.forecast.status in statuses
         if alarm and not in_alarm:
             episodes += 1
         in_alarm = alarm
     return episodes
+
+
+def _needless_red(stretch: Sequence[TracePoint], cap_at: float | None) -> int:
+    """RED episodes in one segment that the cap did not follow (see Summary.needless_red)."""
+    if cap_at is None:
+        return _episodes(stretch, (Status.RED,))
+    before = [p for p in stretch if p.t < cap_at]
+    episodes = _episodes(before, (Status.RED,))
+    ongoing = bool(before) and before[-1].forecast.status is Status.RED
+    return episodes - 1 if ongoing else episodes
 
 
 def summarize(points: Sequence[TracePoint], samples: Sequence[Sample], cap: float) -> Summary:
@@ -121,12 +136,13 @@ def summarize(points: Sequence[TracePoint], samples: Sequence[Sample], cap: floa
     if len(points) != len(samples):
         raise ValueError(f"{len(points)} points for {len(samples)} samples")
     cap_at = first_red = first_yellow = None
-    needless, start = 0, 0
+    needless, needless_red, start = 0, 0, 0
     segments = split_segments(samples)
     for number, segment in enumerate(segments):
         stretch = points[start : start + len(segment)]
         start += len(segment)
         reached = [p.t for p, s in zip(stretch, segment, strict=True) if s.utilization >= cap]
+        needless_red += _needless_red(stretch, reached[0] if reached else None)
         if reached and cap_at is None:
             cap_at = reached[0]
             before = [p for p in stretch if p.t <= cap_at]
@@ -142,4 +158,5 @@ def summarize(points: Sequence[TracePoint], samples: Sequence[Sample], cap: floa
         yellow_lead_min=_lead_min(first_yellow, cap_at),
         needless_alarms=needless,
         points=len(points),
+        needless_red=needless_red,
     )

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from .freshness import FRESH, Freshness
 from .projection import minutes_to_cap, projected_at_reset
 from .samples import Sample
-from .velocity import horizon_samples, sample_gap_min, velocity_pct_per_hour
+from .trend import Trend, observe
 
 
 class Status(StrEnum):
@@ -27,6 +28,24 @@ YELLOW_MARGIN_FACTOR = 2.0
 MAX_LOOKAHEAD_MIN = 15.0
 
 _SEVERITY = {Status.GREEN: 1, Status.YELLOW: 2, Status.RED: 3}
+
+
+class Outlook(StrEnum):
+    """Where a window is heading, in one word; the value is the API's text.
+
+    NO_DATA: nothing usable to grade. AT_CAP: at or over the cap now. RUNS_OUT: the cap is
+    within the alarm range (the window is YELLOW or RED). AHEAD_OF_PACE: GREEN, but at this rate
+    the cap comes long before the window resets. RISING: GREEN and rising, no reset known.
+    LASTS_UNTIL_RESET: the window resets before it would reach the cap. NOT_RISING: no burn.
+    """
+
+    NO_DATA = "no_data"
+    AT_CAP = "at_cap"
+    RUNS_OUT = "runs_out"
+    AHEAD_OF_PACE = "ahead_of_pace"
+    RISING = "rising"
+    LASTS_UNTIL_RESET = "lasts_until_reset"
+    NOT_RISING = "not_rising"
 
 
 def window_status(
@@ -95,6 +114,8 @@ class WindowForecast:
         cap: The cap used, percent.
         status: The window's status.
         samples_used: How many samples the velocity was fitted on.
+        outlook: Where the window is heading (see Outlook).
+        stale: The data is from before a failed or missing poll.
     """
 
     utilization: float | None
@@ -105,6 +126,8 @@ class WindowForecast:
     cap: float
     status: Status
     samples_used: int
+    outlook: Outlook = Outlook.NO_DATA
+    stale: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form: status as its string, floats rounded to 2 decimals.
@@ -121,7 +144,84 @@ class WindowForecast:
             "cap": _json_float(self.cap),
             "status": self.status.value,
             "samples_used": self.samples_used,
+            "outlook_code": self.outlook.value,
         }
+
+
+def outlook_of(
+    status: Status,
+    utilization: float | None,
+    minutes: float | None,
+    minutes_until_reset: float | None,
+    cap: float,
+) -> Outlook:
+    """Where a graded window is heading (see Outlook)."""
+    if utilization is None or status is Status.UNKNOWN:
+        return Outlook.NO_DATA
+    if utilization >= cap:
+        return Outlook.AT_CAP
+    if minutes is None:
+        return Outlook.NOT_RISING
+    if minutes_until_reset is not None and minutes_until_reset < minutes:
+        return Outlook.LASTS_UNTIL_RESET
+    if status is not Status.GREEN:
+        return Outlook.RUNS_OUT
+    return Outlook.RISING if minutes_until_reset is None else Outlook.AHEAD_OF_PACE
+
+
+def grade(
+    trend: Trend | None,
+    *,
+    cap: float,
+    now: float,
+    safety_margin_min: float,
+    fresh: Freshness = FRESH,
+) -> WindowForecast:
+    """Grade one window's trend against a cap: the one rule every reader applies.
+
+    The server (per instance, with its effective cap), the team view, `replay` and `guard` all
+    come here; only arithmetic happens, so a request can afford it for every account.
+
+    Args:
+        trend: The window's trend from `observe`; None if never polled.
+        cap: Utilization to stay under, percent (an instance's effective cap, or the cap).
+        now: Current time, epoch seconds.
+        safety_margin_min: RED when the cap is this many minutes away or less.
+        fresh: How far the data can be trusted (engine/freshness.py); stale but usable data
+            grades as of the last good poll, unusable data grades UNKNOWN.
+
+    Returns:
+        The forecast; without a trend every value is None and the status UNKNOWN.
+    """
+    if trend is None:
+        return WindowForecast(None, None, None, None, None, cap, Status.UNKNOWN, 0)
+    at = fresh.as_of(now)
+    resets_at = trend.resets_at
+    if resets_at is not None and resets_at < at:
+        resets_at = None
+    until_reset = None if resets_at is None else (resets_at - at) / 60.0
+    minutes = minutes_to_cap(trend.utilization, trend.velocity, cap)
+    status = window_status(
+        trend.utilization,
+        trend.velocity,
+        cap,
+        safety_margin_min,
+        until_reset,
+        lookahead_min=trend.lookahead_min,
+        stale=not fresh.usable,
+    )
+    return WindowForecast(
+        utilization=trend.utilization,
+        velocity_pct_per_hour=trend.velocity,
+        projected_exhaustion_min=minutes,
+        projected_at_reset=projected_at_reset(trend.utilization, trend.velocity, resets_at, at),
+        resets_at=resets_at,
+        cap=cap,
+        status=status,
+        samples_used=trend.samples_used,
+        outlook=outlook_of(status, trend.utilization, minutes, until_reset, cap),
+        stale=fresh.stale,
+    )
 
 
 def forecast_window(
@@ -133,7 +233,7 @@ def forecast_window(
     horizon_min: float = 60.0,
     stale: bool = False,
 ) -> WindowForecast:
-    """Forecast one window from its samples.
+    """Forecast one window from its samples: `observe` at now, then `grade`.
 
     Samples later than `now` are ignored. The latest sample gives utilization and resets_at;
     a resets_at already in the past counts as unknown, since the provider has not yet reported
@@ -150,34 +250,9 @@ def forecast_window(
     Returns:
         The forecast; with no samples every value is None and the status UNKNOWN.
     """
-    observed = sorted((s for s in samples if s.t <= now), key=lambda s: s.t)
-    if not observed:
-        return WindowForecast(None, None, None, None, None, cap, Status.UNKNOWN, 0)
-    latest = observed[-1]
-    resets_at = latest.resets_at
-    if resets_at is not None and resets_at < now:
-        resets_at = None
-    velocity = velocity_pct_per_hour(observed, now, horizon_min)
-    until_reset = None if resets_at is None else (resets_at - now) / 60.0
-    status = window_status(
-        latest.utilization,
-        velocity,
-        cap,
-        safety_margin_min,
-        until_reset,
-        lookahead_min=sample_gap_min(observed, now, horizon_min),
-        stale=stale,
-    )
-    return WindowForecast(
-        utilization=latest.utilization,
-        velocity_pct_per_hour=velocity,
-        projected_exhaustion_min=minutes_to_cap(latest.utilization, velocity, cap),
-        projected_at_reset=projected_at_reset(latest.utilization, velocity, resets_at, now),
-        resets_at=resets_at,
-        cap=cap,
-        status=status,
-        samples_used=len(horizon_samples(observed, now, horizon_min)),
-    )
+    fresh = Freshness(None, None, stale, not stale, None, None)
+    trend = observe(samples, now=now, horizon_min=horizon_min)
+    return grade(trend, cap=cap, now=now, safety_margin_min=safety_margin_min, fresh=fresh)
 
 
 def severity(status: Status) -> int:

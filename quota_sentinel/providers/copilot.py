@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from quota_sentinel.providers.base import (
     AuthFailed,
@@ -253,7 +254,8 @@ def _billing_window(
     moment = datetime.fromtimestamp(now, UTC)
     try:
         body = http("copilot").get_json(
-            BILLING_PATH.format(username=username),
+            # Quoted: the login comes from the registration and must stay one path segment.
+            BILLING_PATH.format(username=quote(username, safe="")),
             headers={
                 "Accept": "application/vnd.github+json",
                 "Authorization": f"Bearer {token}",

@@ -21,7 +21,8 @@ def _accounts_of(ctx: Context, inst: Instance | None) -> dict[str, str]:
 
 
 def export_samples(ctx: Context, inst: Instance | None, since: float) -> list[dict[str, Any]]:
-    """Every stored sample since `since` (epoch s), one row per window, oldest first.
+    """Every stored sample since `since` (epoch s), one row per window, oldest first; a failed
+    poll is one row with its error code and no window. Rows carry the poll interval in force.
 
     Args:
         inst: the caller's instance, or None for every account (admin).
@@ -31,16 +32,14 @@ def export_samples(ctx: Context, inst: Instance | None, since: float) -> list[di
     rows = []
     for fp, samples in stored.items():
         for sample in samples:
+            common = {"t": sample.t, "provider": accounts[fp], "account": fp}
+            if sample.interval_s is not None:
+                common["poll_interval_s"] = sample.interval_s
+            if sample.error is not None:
+                rows.append({**common, "error": sample.error})
             for window, (utilization, resets_at) in sorted(sample.windows.items()):
                 rows.append(
-                    {
-                        "t": sample.t,
-                        "provider": accounts[fp],
-                        "account": fp,
-                        "window": window,
-                        "utilization": utilization,
-                        "resets_at": resets_at,
-                    }
+                    {**common, "window": window, "utilization": utilization, "resets_at": resets_at}
                 )
-    rows.sort(key=lambda r: (r["t"], r["provider"], r["window"]))
+    rows.sort(key=lambda r: (r["t"], r["provider"], r.get("window", "")))
     return rows

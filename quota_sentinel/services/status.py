@@ -1,4 +1,5 @@
-"""An instance's TOKEN_STATUS and provider views: snapshots and samples through the engine."""
+"""An instance's TOKEN_STATUS and provider views: each account's stored forecast graded against
+the instance's own effective caps (engine.grade: arithmetic only, no samples are read)."""
 
 from __future__ import annotations
 
@@ -9,82 +10,31 @@ from typing import Any
 
 from quota_sentinel import errors
 from quota_sentinel.engine import (
-    Sample,
+    Freshness,
     Status,
     cap_for,
     effective_cap,
-    forecast_window,
+    grade,
     recommend,
     share_of,
     weight_units,
     worst_status,
 )
 from quota_sentinel.services.context import Context
+from quota_sentinel.services.forecast import freshness_of, trend_of
 from quota_sentinel.store.instances import Instance
 from quota_sentinel.store.reads import AccountRead
-from quota_sentinel.store.snapshots import Snapshot, StoredSample
+from quota_sentinel.store.snapshots import Snapshot
 
+# A provider never polled yet: the human text (as the original README shows it) and the code
+# that programs compare.
 NO_DATA = "no data"
-
-# The last good data keeps grading a window for this many poll intervals (at least
-# TRUST_MIN_S) after it was read, marked stale: one failed poll must not turn a RED provider
-# into "no data, proceed". Older data grades UNKNOWN.
-TRUST_INTERVALS = 3
-TRUST_MIN_S = 900
+NEVER_POLLED = "never_polled"
 
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds → ISO-8601 UTC text (None stays None)."""
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
-
-
-def horizon_min(ctx: Context, inst: Instance) -> float:
-    """The velocity look-back: the configured horizon, widened so that it spans at least
-    2.5 poll intervals (a slow-polling instance would otherwise never have two samples)."""
-    return max(ctx.settings.velocity_horizon_min, 2.5 * inst.poll_interval_s / 60)
-
-
-def trust_s(poll_interval_s: int) -> float:
-    """How long after it was read the last good data still grades a window (seconds)."""
-    return max(TRUST_INTERVALS * poll_interval_s, TRUST_MIN_S)
-
-
-def oldest_useful_sample(ctx: Context, inst: Instance, now: float) -> float:
-    """The oldest sample time a view at `now` can use: the velocity horizon before the oldest
-    moment stale data may still be graded at."""
-    return now - trust_s(inst.poll_interval_s) - horizon_min(ctx, inst) * 60
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How far the last good data of an account can be trusted at `now`.
-
-    Args:
-        age_s: seconds since the last good data was read (None: never).
-        stale: the numbers are not from a recent successful poll (the last poll failed, or
-            none succeeded for over two intervals).
-        usable: still recent enough to grade (within TRUST_INTERVALS intervals).
-        error: what went wrong, as a sentence, or None.
-        error_code: machine code of the error, or None.
-    """
-
-    age_s: float | None
-    stale: bool
-    usable: bool
-    error: str | None
-    error_code: str | None
-
-
-def freshness(snap: Snapshot, poll_interval_s: int, now: float) -> Freshness:
-    age = now - snap.ok_at if snap.ok_at is not None else None
-    overdue = age is not None and age > 2 * poll_interval_s + 60
-    error = snap.error["message"] if snap.error else None
-    code = snap.error["code"] if snap.error else None
-    if error is None and overdue:
-        error = f"No successful poll for {age / 60:.0f} min; check that a worker is running."
-        code = "no_recent_poll"
-    usable = age is not None and age <= trust_s(poll_interval_s)
-    return Freshness(age, snap.error is not None or overdue, usable, error, code)
 
 
 @dataclass(frozen=True)
@@ -102,7 +52,13 @@ class AccountView:
 
     def to_dict(self) -> dict[str, Any]:
         if self.snapshot is None or self.fresh is None:
-            return {"status": Status.UNKNOWN.value, "error": NO_DATA, "stale": False, "windows": {}}
+            return {
+                "status": Status.UNKNOWN.value,
+                "error": NO_DATA,
+                "error_code": NEVER_POLLED,
+                "stale": False,
+                "windows": {},
+            }
         snap, fresh = self.snapshot, self.fresh
         return {
             "status": self.status.value,
@@ -117,46 +73,30 @@ class AccountView:
         }
 
 
-def _window_samples(samples: list[StoredSample], window: str) -> list[Sample]:
-    return [
-        Sample(t=s.t, utilization=s.windows[window][0], resets_at=s.windows[window][1])
-        for s in samples
-        if window in s.windows
-    ]
-
-
 def _evaluate_account(
     ctx: Context,
     inst: Instance,
     provider: str,
     fp: str,
     snap: Snapshot | None,
-    samples: list[StoredSample],
     share: float,
     subscribers: int,
     now: float,
 ) -> AccountView:
+    """Grade each stored window trend of one account against the instance's effective cap."""
     if snap is None:
         return AccountView(provider, fp, None, subscribers, share, Status.UNKNOWN, {})
-    fresh = freshness(snap, inst.poll_interval_s, now)
+    fresh = freshness_of(snap, inst.poll_interval_s, now)
     windows: dict[str, dict[str, Any]] = {}
     for name, last in sorted(snap.windows.items()):
-        series = _window_samples(samples, name)
-        if not series or series[-1].t < (snap.ok_at or 0):
-            series.append(
-                Sample(snap.ok_at or snap.polled_at, last["utilization"], last.get("resets_at"))
-            )
         cap = cap_for(provider, name, inst.hard_caps)
         eff = effective_cap(cap, share, ctx.settings.overcommit)
-        forecast = forecast_window(
-            series,
+        forecast = grade(
+            trend_of(snap, name),
             cap=eff,
-            # Stale but usable data is graded as of the last good poll: within a window usage
-            # only grows, so the status then is the least the status can be now.
-            now=snap.ok_at if fresh.stale and fresh.usable else now,
+            now=now,
             safety_margin_min=ctx.settings.safety_margin_min,
-            horizon_min=horizon_min(ctx, inst),
-            stale=not fresh.usable,
+            fresh=fresh,
         )
         view = forecast.to_dict()
         view.update(
@@ -180,14 +120,13 @@ def evaluate_accounts(
     memo: dict[tuple, AccountView] | None = None,
 ) -> dict[str, AccountView]:
     """Every account of `inst` graded with the instance's own effective caps, from what was
-    read of them (`reads`: fingerprint → AccountRead; samples from any time on).
+    read of them (`reads`: fingerprint → AccountRead).
 
     Args:
         memo: shared across calls (the team view grades many instances), views of instances
             that see an account alike (same share, poll interval and hard caps) are computed
             once.
     """
-    since = oldest_useful_sample(ctx, inst, now)
     views = {}
     for provider, fp in sorted(inst.accounts.items()):
         read = reads.get(fp) or AccountRead(None, 0, 0, None)
@@ -201,8 +140,7 @@ def evaluate_accounts(
         if memo is not None and key in memo:
             views[provider] = memo[key]
             continue
-        samples = [s for s in read.samples if s.t >= since]
-        view = _evaluate_account(ctx, inst, provider, fp, read.snapshot, samples, share, count, now)
+        view = _evaluate_account(ctx, inst, provider, fp, read.snapshot, share, count, now)
         views[provider] = view
         if memo is not None:
             memo[key] = view
@@ -213,10 +151,10 @@ def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, Account
     """Every account of `inst`, graded with the instance's own effective caps.
 
     One round trip reads everything: per account the caller's weight and the weights' total
-    (kept by the store as subscribers come and go), the snapshot and the recent samples.
+    (kept by the store as subscribers come and go) and the snapshot with its stored forecast.
     """
     fps = list(inst.accounts.values())
-    reads = ctx.store.reads.accounts(fps, inst.id, now, oldest_useful_sample(ctx, inst, now))
+    reads = ctx.store.reads.accounts(fps, inst.id, now)
     return evaluate_accounts(ctx, inst, reads, now)
 
 
@@ -266,7 +204,12 @@ def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict
         )
     view = account_views(ctx, inst, now)[name]
     if view.snapshot is None:
-        return {"name": name, "status": Status.UNKNOWN.value, "error": NO_DATA}
+        return {
+            "name": name,
+            "status": Status.UNKNOWN.value,
+            "error": NO_DATA,
+            "error_code": NEVER_POLLED,
+        }
     subscribers = ctx.store.accounts.live_subscribers(view.fp, now)
     if inst.id not in subscribers:
         subscribers.append(inst.id)
@@ -283,7 +226,6 @@ def account_view_at_default_caps(
     provider: str,
     fp: str,
     snap: Snapshot | None,
-    samples: list[StoredSample],
     poll_interval_s: int,
     now: float,
 ) -> AccountView:
@@ -292,9 +234,8 @@ def account_view_at_default_caps(
     computed exactly as an instance's own view of the account.
 
     Args:
-        samples: the account's stored samples over any span; only those inside the velocity
-            horizon are used, the same ones `account_views` reads.
-        poll_interval_s: the account's poll interval (its fastest subscriber's), seconds.
+        poll_interval_s: the account's poll interval (its fastest subscriber's), seconds; used
+            only when the snapshot does not record the one its poll used.
     """
     whole = Instance(
         id="",
@@ -306,6 +247,4 @@ def account_view_at_default_caps(
         heartbeat_at=now,
         expires_at=now,
     )
-    since = oldest_useful_sample(ctx, whole, now)
-    recent = [s for s in samples if s.t >= since]
-    return _evaluate_account(ctx, whole, provider, fp, snap, recent, 1.0, 0, now)
+    return _evaluate_account(ctx, whole, provider, fp, snap, 1.0, 0, now)

@@ -17,6 +17,7 @@ from quota_sentinel.engine import Status
 from quota_sentinel.engine.windows import window_length_s
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.status import (
+    NEVER_POLLED,
     AccountView,
     account_view_at_default_caps,
     evaluate_accounts,
@@ -53,16 +54,14 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
     weights = store.accounts.weights(fps, now) if fps else {}
     since = now - max((_longest_history_s(snaps.get(fp)) for fp in fps), default=MIN_HISTORY_S)
     history = store.snapshots.history_since(fps, since) if fps else {}
-    # The forecast reads the recent samples, as an instance's view does; the sparkline the
-    # thinned history, which reaches back far enough for monthly windows.
+    # The sparkline: the thinned history, which reaches back far enough for monthly windows,
+    # then the recent samples.
     recent_since = now - DEFAULT_HISTORY_S
     recent = store.snapshots.samples_since(fps, recent_since) if fps else {}
     rows = []
     for fp in fps:
         provider, interval, projects = accounts[fp]
-        view = account_view_at_default_caps(
-            ctx, provider, fp, snaps.get(fp), recent.get(fp, []), interval, now
-        )
+        view = account_view_at_default_caps(ctx, provider, fp, snaps.get(fp), interval, now)
         line = _merge(history.get(fp, []), recent.get(fp, []))
         rows.append(_account_row(view, line, len(weights.get(fp, {})), projects, interval, now))
     rows.sort(key=lambda a: (_rank(a), a["provider"], a["label"]))
@@ -77,7 +76,6 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
                 total=totals.get(fp, 0),
                 subscribers=len(weights.get(fp, {})),
                 snapshot=snaps.get(fp),
-                samples=recent.get(fp, []),
             )
             for fp in inst.accounts.values()
         }
@@ -191,7 +189,7 @@ def _account_row(
 
 def _rank(row: dict[str, Any]) -> int:
     status = Status(row["status"])
-    if status == Status.UNKNOWN and row.get("error") and row.get("error") != "no data":
+    if status == Status.UNKNOWN and row.get("error") and row.get("error_code") != NEVER_POLLED:
         return 2
     return _RANK[status]
 

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis
 
 from quota_sentinel.store.accounts import PRUNE_LUA, TOTAL_FIELD
 from quota_sentinel.store.keys import Keys
-from quota_sentinel.store.snapshots import Snapshot, StoredSample, parse_samples
+from quota_sentinel.store.snapshots import Snapshot
 
-# Per account (KEYS in fours: subscribers, weights, snapshot, samples): prunes expired
-# subscribers (so one that left without a word stops counting at once), then reads the caller's
-# weight, the weights' total, the live subscriber count, the snapshot and the samples since
-# ARGV[3]. ARGV: now, the caller's id, since. Cost: O(log N) per account, N subscribers.
+# Per account (KEYS in threes: subscribers, weights, snapshot): prunes expired subscribers (so
+# one that left without a word stops counting at once), then reads the caller's weight, the
+# weights' total, the live subscriber count and the snapshot (which carries the forecast the
+# worker computed at the last poll: no samples are read). ARGV: now, the caller's id.
+# Cost: O(log N) per account, N subscribers.
 _READ = (
     PRUNE_LUA
     + """
 local out = {}
-for i = 1, #KEYS, 4 do
+for i = 1, #KEYS, 3 do
   prune(KEYS[i], KEYS[i + 1], ARGV[1])
   local w = redis.call('HMGET', KEYS[i + 1], ARGV[2], '"""
     + TOTAL_FIELD
     + """')
   out[#out + 1] = {
-    w[1], w[2], redis.call('ZCARD', KEYS[i]), redis.call('GET', KEYS[i + 2]),
-    redis.call('ZRANGEBYSCORE', KEYS[i + 3], ARGV[3], '+inf')
+    w[1], w[2], redis.call('ZCARD', KEYS[i]), redis.call('GET', KEYS[i + 2])
   }
 end
 return out
@@ -42,14 +42,12 @@ class AccountRead:
         total: the sum of the live subscribers' weights.
         subscribers: how many live subscribers the account has.
         snapshot: the last poll, None before the first.
-        samples: the stored samples since the requested time, oldest first.
     """
 
     weight: int | None
     total: int
     subscribers: int
     snapshot: Snapshot | None
-    samples: list[StoredSample] = field(default_factory=list)
 
 
 class Reads:
@@ -58,26 +56,19 @@ class Reads:
         self.keys = keys
         self._read = r.register_script(_READ)
 
-    def accounts(
-        self, fps: list[str], instance_id: str, now: float, since: float
-    ) -> dict[str, AccountRead]:
-        """Each of `fps` as `instance_id` reads it at `now`, with samples from `since` on."""
+    def accounts(self, fps: list[str], instance_id: str, now: float) -> dict[str, AccountRead]:
+        """Each of `fps` as `instance_id` reads it at `now`."""
         if not fps:
             return {}
         k = self.keys
-        keys = [
-            key
-            for fp in fps
-            for key in (k.subscribers(fp), k.weights(fp), k.snapshot(fp), k.samples(fp))
-        ]
-        replies = self._read(keys=keys, args=[repr(now), instance_id, repr(since)])
+        keys = [key for fp in fps for key in (k.subscribers(fp), k.weights(fp), k.snapshot(fp))]
+        replies = self._read(keys=keys, args=[repr(now), instance_id])
         out = {}
-        for fp, (weight, total, count, snap, samples) in zip(fps, replies, strict=True):
+        for fp, (weight, total, count, snap) in zip(fps, replies, strict=True):
             out[fp] = AccountRead(
                 weight=int(weight) if weight is not None else None,
                 total=int(total or 0),
                 subscribers=int(count),
                 snapshot=Snapshot.from_json(snap) if snap else None,
-                samples=parse_samples(samples),
             )
         return out

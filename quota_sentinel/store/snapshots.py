@@ -17,9 +17,10 @@ from quota_sentinel.store.keys import (
 )
 
 # Writes the snapshot, the sample of this poll (replacing one at the same time: a retried job
-# cannot add a second copy) into the recent samples and, as the latest of its slot, into the
-# thinned history, trims both, stores the provider state and rotated (encrypted) credentials,
-# all expiring with the account. Nothing is written once the account has expired.
+# cannot add a second copy) into the recent samples and, unless the poll failed (ARGV[10]), as
+# the latest of its slot into the thinned history, trims both, stores the provider state and
+# rotated (encrypted) credentials, all expiring with the account. Nothing is written once the
+# account has expired.
 _RECORD = """
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 1 then return 0 end
@@ -31,7 +32,7 @@ if ARGV[3] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[5]) + 1))
   redis.call('EXPIRE', KEYS[3], ttl)
 end
-if ARGV[3] ~= '' then
+if ARGV[3] ~= '' and ARGV[10] == '1' then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], ARGV[8], ARGV[8])
   redis.call('ZADD', KEYS[4], ARGV[8], ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[9])
@@ -48,7 +49,9 @@ class Snapshot:
     """The last poll of an account. Times are epoch seconds.
 
     `windows` holds the last *good* data (name → {utilization, resets_at, metadata}); after a
-    failed poll it is kept and `error` says what went wrong.
+    failed poll it is kept and `error` says what went wrong. `trends` holds, per window, the
+    engine's Trend (as JSON) computed by the worker at the last good poll, so a reader only
+    grades it; `interval_s` is the poll interval the worker used.
     """
 
     polled_at: float
@@ -58,21 +61,45 @@ class Snapshot:
     error: dict[str, str] | None = None
     failures: int = 0
     next_poll_at: float | None = None
+    trends: dict[str, dict[str, Any]] = field(default_factory=dict)
+    interval_s: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Snapshot:
-        return cls(**json.loads(text))
+        data = json.loads(text)
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
 class StoredSample:
-    """One poll's utilization of every window: name → (utilization %, resets_at epoch s)."""
+    """One poll: every window's (utilization %, resets_at epoch s) by name, or, for a failed
+    poll, no windows and the error's code; with the poll interval in force (seconds)."""
 
     t: float
     windows: dict[str, tuple[float, float | None]]
+    error: str | None = None
+    interval_s: float | None = None
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"t": self.t, "windows": self.windows}
+        if self.error is not None:
+            data["error"] = self.error
+        if self.interval_s is not None:
+            data["interval"] = self.interval_s
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> StoredSample:
+        row = json.loads(text)
+        return cls(
+            t=row["t"],
+            windows={w: tuple(v) for w, v in row["windows"].items()},
+            error=row.get("error"),
+            interval_s=row.get("interval"),
+        )
 
 
 class SnapshotStore:
@@ -94,7 +121,8 @@ class SnapshotStore:
         Args:
             fp: account fingerprint.
             snapshot: the new snapshot.
-            sample: this poll's sample (None after a failed poll).
+            sample: this poll's sample; a failed poll's (error set) goes into the recent
+                samples only, not the thinned history.
             state: new provider state to keep on the account, or None to leave it.
             credentials: rotated credentials, already encrypted, or None to leave them.
         """
@@ -102,7 +130,7 @@ class SnapshotStore:
         ts = ""
         if sample is not None:
             ts = repr(sample.t)
-            sample_json = json.dumps({"t": sample.t, "windows": sample.windows}, sort_keys=True)
+            sample_json = sample.to_json()
         at = sample.t if sample else snapshot.polled_at
         k = self.keys
         done = self._record(
@@ -117,6 +145,7 @@ class SnapshotStore:
                 credentials or "",
                 repr(at // HISTORY_SLOT_S * HISTORY_SLOT_S),
                 repr(at - HISTORY_RETENTION_S),
+                "1" if sample is not None and sample.error is None else "",
             ],
         )
         return bool(done)
@@ -149,8 +178,4 @@ class SnapshotStore:
 
 def parse_samples(members: list[str]) -> list[StoredSample]:
     """Stored sample members (JSON text) → StoredSample values, in the same order."""
-    rows = [json.loads(m) for m in members]
-    return [
-        StoredSample(t=row["t"], windows={w: tuple(v) for w, v in row["windows"].items()})
-        for row in rows
-    ]
+    return [StoredSample.from_json(m) for m in members]

@@ -104,7 +104,7 @@ def launch(url: str, env: Mapping[str, str]) -> Started:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     directory = data_dir(env)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the server keeps it private
     log_path = directory / LOG_FILE
     argv = [sys.executable, "-m", "quota_sentinel", "start", "--host", host, "--port", str(port)]
     with open(log_path, "ab") as log:

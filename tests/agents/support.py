@@ -61,6 +61,10 @@ class ClaudeProject:
     env: dict[str, str]
 
     @property
+    def credentials(self) -> Path:
+        return self.home / ".claude" / ".credentials.json"
+
+    @property
     def settings(self) -> Path:
         return self.dir / ".claude" / "settings.json"
 

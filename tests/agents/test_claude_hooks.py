@@ -5,6 +5,7 @@ the hook starts itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -123,6 +124,40 @@ def test_red_blocks_the_prompt_with_the_window_and_its_reset(tmp_path, claude_fa
         assert "five_hour window is RED" in refused.stderr
     other = project.run("PreToolUse", {"tool_name": "Bash", "tool_input": {"command": "ls"}})
     assert (other.code, other.stdout, other.stderr) == (0, "", "")
+
+
+def test_a_token_claude_code_refreshed_reaches_the_sentinel(tmp_path, claude_fake, sentinel):
+    claude_fake.steady(37)
+    project = _project(tmp_path, claude_fake, sentinel.url)
+    _session_says(project, "quota-sentinel says PROCEED: No provider is near its cap")
+
+    # Claude Code refreshes: new tokens in its credentials file, the old access token dies.
+    old = json.loads(project.credentials.read_text())["claudeAiOauth"]
+    fresh = f"sk-ant-oat01-fake-access-{tmp_path.name}-refreshed"
+    claude_fake.add_token(fresh)
+    claude_fake.revoke(old["accessToken"])
+    rotated = {**old, "accessToken": fresh, "refreshToken": old["refreshToken"] + "-2"}
+    project.credentials.write_text(json.dumps({"claudeAiOauth": rotated}))
+    claude_fake.steady(93)
+
+    # Only a poll with the fresh token can see the new 93 %: the old one now gets a 401.
+    line = _session_says(project, "quota-sentinel says STOP:")
+    assert "claude's five_hour window is RED (93 % used" in line
+
+
+def test_credentials_that_turn_up_later_register_the_account(tmp_path, claude_fake, sentinel):
+    claude_fake.steady(37)
+    project = _project(tmp_path, claude_fake, sentinel.url)
+    saved = project.credentials.read_text()
+    project.credentials.unlink()  # not signed in yet
+
+    line = project.run("SessionStart", {"source": "startup"}).context
+    assert line == (
+        "quota-sentinel says PROCEED: There is no current quota data; proceed. "
+        f"(no Claude Code credentials in {project.credentials}.)"
+    )
+    project.credentials.write_text(saved)  # `claude login`
+    _session_says(project, "quota-sentinel says PROCEED: No provider is near its cap")
 
 
 def test_yellow_keeps_prompts_but_refuses_subagents(tmp_path, claude_fake, sentinel):

@@ -7,7 +7,7 @@ import pytest
 from tests.api.helpers import poll_now
 from tests.factories import key_header, register
 
-NO_DATA = {"status": "UNKNOWN", "error": "no data"}
+NO_DATA = {"status": "UNKNOWN", "error": "no data", "error_code": "never_polled"}
 TWO_PROVIDERS = {
     "opencode_auth": {"zai-coding-plan": {"key": "zai-test-key"}, "deepseek": "sk-ds-status"}
 }

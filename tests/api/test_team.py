@@ -128,8 +128,12 @@ def test_team_account_shows_windows_forecasts_and_subscribers(team, view):
     assert five["velocity_pct_per_hour"] > 60
     assert five["outlook"].startswith("at its cap; resets in 3 h")
     weekly = zai["windows"]["weekly"]
-    assert weekly["status"] == "GREEN" and weekly["velocity_pct_per_hour"] == pytest.approx(6)
-    assert weekly["outlook"].startswith("runs out in ~")
+    # 6 %/h fitted on a few whole-percent readings, vouched for two standard errors down.
+    assert weekly["status"] == "GREEN" and 4.0 < weekly["velocity_pct_per_hour"] < 6.0
+    # GREEN, yet at this rate the cap comes days before the weekly reset: said plainly.
+    assert weekly["outlook_code"] == "ahead_of_pace"
+    assert weekly["outlook"].startswith("ahead of pace: runs out in ~")
+    assert weekly["outlook"].endswith("before the reset")
     assert weekly["projected_at_reset"] > weekly["utilization"]
 
 
@@ -138,8 +142,8 @@ def test_team_deepseek_runs_out_before_any_reset(team, view):
 
     assert balance["status"] == "YELLOW"
     assert balance["utilization"] == 40
-    assert balance["velocity_pct_per_hour"] == pytest.approx(48)
-    assert balance["runs_out_in_min"] == pytest.approx(56.2, abs=0.1)
+    assert 47.0 < balance["velocity_pct_per_hour"] <= 48.0
+    assert balance["runs_out_in_min"] == pytest.approx((85 - 40) / 48 * 60, abs=1.0)
     assert balance["outlook"] == "runs out in ~56 min"
     assert balance["resets_at"] is None and balance["resets_in_min"] is None
 

@@ -4,6 +4,7 @@ arrive without a reload. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,10 +117,13 @@ def test_dashboard_shows_every_account_and_follows_polls_without_reloading(
     assert _colour(weekly.locator(".bar .fill"), "backgroundColor") == LIGHT["GREEN"]
     assert "at reset" in weekly.locator(".numbers").inner_text()
     assert weekly.locator(".bar .projected").count() == 1
+    ahead = weekly.locator(".outlook.ahead")
+    assert ahead.inner_text().startswith("ahead of pace: runs out in ~")
 
     balance = _card(page, team.fps["deepseek"]).locator('[data-window="balance"]')
     assert balance.locator(".window-used").inner_text() == "40%"
-    assert "+48.0 %/h" in balance.locator(".numbers").inner_text()
+    # 48 %/h fitted on a few readings, vouched for two standard errors down.
+    assert re.search(r"\+4[78]\.\d %/h", balance.locator(".numbers").inner_text())
     assert balance.locator(".outlook").inner_text() == "runs out in ~56 min"
 
     china = _card(page, team.fps["zai_cn"]).locator('[data-window="5h"]')

@@ -26,7 +26,8 @@ def test_run_window_forecasts_each_sample_with_only_the_past():
     assert [p.t for p in points] == [at(0), at(5), at(10)]
     assert [p.forecast.utilization for p in points] == [10.0, 15.0, 20.0]
     assert points[0].forecast.velocity_pct_per_hour is None
-    assert points[2].forecast.velocity_pct_per_hour == pytest.approx(60.0)
+    # Three whole-percent readings: 60 %/h fitted, vouched for two standard errors down.
+    assert 50.0 < points[2].forecast.velocity_pct_per_hour < 60.0
     assert [p.forecast.samples_used for p in points] == [1, 2, 3]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -398,3 +399,14 @@ def test_no_token_reaches_a_message_or_a_log_line(
     assert len(messages) == 4
     assert TOKEN not in caplog.text
     assert all(TOKEN not in message for message in messages)
+
+
+def test_a_registered_github_username_stays_one_path_segment(fake: CopilotFake, poll) -> None:
+    # docs/security.md: a registration cannot steer the server to another upstream URL.
+    fake.fail("404")
+    evil = "../../octo-dev/x?year=1#frag"
+    with pytest.raises(ProviderError):
+        poll(github_username=evil, plan="pro", now=JUNE_1 - 86400)
+    sent = fake.upstream.last()
+    assert sent.path == billing_path(quote(evil, safe=""))
+    assert sent.query == {"year": "2026", "month": "5"}

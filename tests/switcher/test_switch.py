@@ -189,6 +189,8 @@ def test_json_summary_and_deregistration_at_the_end_of_once(up: Upstreams, comme
     ]
     assert summary["providers"]["zai"]["status"] == "RED"
     assert summary["providers"]["deepseek"]["status"] == "GREEN"
+    assert summary["recommendation"]["recommendation"] == "PROCEED"  # opencode falls back
+    assert "switch to deepseek" in summary["recommendation"]["message"]
     assert summary["switched"][0]["original"] == ZAI
     assert summary["switched"][0]["recovery_hold"] == 3  # the default
     assert summary["takes_effect"] == "next OpenCode session"

@@ -76,7 +76,8 @@ def ms(epoch_s: float) -> int:
 
 
 def sample_count(ctx: Context, fp: str) -> int:
-    return len(ctx.store.snapshots.samples_since([fp], 0)[fp])
+    """Stored utilization samples (a failed poll is stored as a marker without any)."""
+    return sum(s.error is None for s in ctx.store.snapshots.samples_since([fp], 0)[fp])
 
 
 def is_sentence(text: str) -> bool:

@@ -92,7 +92,8 @@ def test_two_keys_of_one_provider_are_two_accounts(zai, client, ctx, clock, drai
     assert sent.count("zai-test-key") == 1
     assert "zai-other-key" in sent and set(sent) == {"zai-test-key", "zai-other-key"}
     samples = ctx.store.snapshots.samples_since([fp_good, fp_other], 0)
-    assert len(samples[fp_good]) == 1 and samples[fp_other] == []
+    # The refused key's failed poll is stored as a marker with no utilization.
+    assert len(samples[fp_good]) == 1 and [s.windows for s in samples[fp_other]] == [{}]
     assert providers_view(client, good)["zai"]["status"] == "GREEN"
     other_view = providers_view(client, other)["zai"]
     assert other_view["status"] == "UNKNOWN" and other_view["error_code"] == "auth_failed"
@@ -117,8 +118,12 @@ def test_two_keys_of_one_provider_keep_separate_samples(zai, client, ctx, clock,
     enqueue_due_polls()
     drain()
 
-    first_samples = ctx.store.snapshots.samples_since([fp_first], 0)[fp_first]
-    second_samples = ctx.store.snapshots.samples_since([fp_second], 0)[fp_second]
+    first_samples = [
+        s for s in ctx.store.snapshots.samples_since([fp_first], 0)[fp_first] if s.error is None
+    ]
+    second_samples = [
+        s for s in ctx.store.snapshots.samples_since([fp_second], 0)[fp_second] if s.error is None
+    ]
     assert [s.windows["5h"][0] for s in first_samples] == [10]
     assert [s.windows["5h"][0] for s in second_samples] == [70]
     assert providers_view(client, first)["zai"]["windows"]["5h"]["utilization"] == 10

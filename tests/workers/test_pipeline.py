@@ -216,7 +216,8 @@ def test_deepseek_spending_climbs_and_a_top_up_lowers_it(
     utilization = [p["windows"]["balance"]["utilization"] for p in seen]
     assert utilization == pytest.approx([0, 10, 20, 30, 40, 0, 10])
     assert all(p["status"] != Status.UNKNOWN.value and p["error"] is None for p in seen)
-    assert seen[4]["windows"]["balance"]["velocity_pct_per_hour"] == pytest.approx(120.0)
+    # 120 %/h fitted on five whole-percent readings, vouched for two standard errors down.
+    assert 110.0 < seen[4]["windows"]["balance"]["velocity_pct_per_hour"] < 120.0
     assert seen[4]["status"] in {"YELLOW", "RED"}
     # The top-up is a new window: the reference balance moved up, the old burn is forgotten.
     after_top_up = seen[5]["windows"]["balance"]

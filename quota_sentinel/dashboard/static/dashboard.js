@@ -137,13 +137,17 @@
       ),
       bar(w),
       el("div", { class: "numbers" }, numbers.join(" · ")),
-      el("div", { class: "outlook" + (runsOut ? " runs-out" : "") }, w.outlook || ""),
+      el(
+        "div",
+        { class: "outlook" + (runsOut ? " runs-out" : "") + (w.outlook_code === "ahead_of_pace" ? " ahead" : "") },
+        w.outlook || "",
+      ),
       sparkline(w, generatedAt),
     );
   }
 
   function problem(account) {
-    if (!account.error || account.error === "no data") return null;
+    if (!account.error || account.error_code === "never_polled") return null;
     const shown = account.data_at
       ? " Showing the last good data, from " + ago(account.polled_age_s + (account.data_age_s || 0)) + "."
       : "";
@@ -178,7 +182,7 @@
       problem(account),
       windows.length
         ? windows.map(([name, w]) => windowBlock(name, w, generatedAt))
-        : el("p", { class: "empty" }, account.error === "no data" ? "No data yet: waiting for the first poll." : "No usage data yet."),
+        : el("p", { class: "empty" }, account.error_code === "never_polled" ? "No data yet: waiting for the first poll." : "No usage data yet."),
     );
   }
 

@@ -32,11 +32,12 @@ def human_duration(minutes: float) -> str:
 
 def outlook_text(window: dict[str, Any]) -> str:
     """When a window runs out or that it lasts until its reset, as a short phrase such as
-    "runs out in ~3 h 20 min" or "lasts until reset (in 2 h)".
+    "runs out in ~3 h 20 min", "ahead of pace: runs out in ~9 h, 2 d 14 h before the reset"
+    or "lasts until reset (in 2 h)".
 
     Args:
-        window: utilization, effective_cap, runs_out_in_min and resets_in_min (minutes, None
-            when not applicable: see services.team.outlook).
+        window: utilization, effective_cap, outlook_code, runs_out_in_min and resets_in_min
+            (minutes, None when not applicable: see services.team.outlook).
     """
     resets_in = window.get("resets_in_min")
     left = window.get("runs_out_in_min")
@@ -46,6 +47,9 @@ def outlook_text(window: dict[str, Any]) -> str:
         return "no data yet"
     if used >= window["effective_cap"]:
         return "at its cap" + (f"; resets {reset_text}" if reset_text else "")
+    if left is not None and window.get("outlook_code") == "ahead_of_pace":
+        early = f", {human_duration(resets_in - left)} before the reset" if reset_text else ""
+        return f"ahead of pace: runs out in ~{human_duration(left)}{early}"
     if left is not None:
         return f"runs out in ~{human_duration(left)}"
     if reset_text:

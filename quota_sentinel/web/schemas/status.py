@@ -20,6 +20,13 @@ class WindowSchema(ma.Schema):
     cap = ma.fields.Float()
     effective_cap = ma.fields.Float()
     samples_used = ma.fields.Integer()
+    outlook_code = ma.fields.String(
+        metadata={
+            "description": "where the window is heading: no_data, at_cap, runs_out (YELLOW or"
+            " RED), ahead_of_pace (GREEN, but at this rate the cap comes before the reset),"
+            " rising (no reset known), lasts_until_reset or not_rising"
+        }
+    )
     metadata = ma.fields.Dict()
 
 

@@ -16,13 +16,13 @@ FIVE_HOURS_S = 5 * 3600.0
 Row = tuple[float, float, float | None]
 
 
-def _write(name: str, rows: list[Row]) -> None:
+def _write(name: str, rows: list[Row], window: str = "5h") -> None:
     lines = [
         json.dumps(
             {
                 "t": t,
                 "provider": "zai",
-                "window": "5h",
+                "window": window,
                 "utilization": round(util, 1),
                 "resets_at": resets_at,
             }
@@ -88,6 +88,63 @@ def irregular_intervals(rng: random.Random) -> list[Row]:
     return rows
 
 
+def _whole(value: float) -> float:
+    """What Z.ai reports: a whole percent, never below 0."""
+    return float(max(round(value), 0))
+
+
+def burst_from_idle(rng: random.Random) -> list[Row]:
+    """Idle (a few points an hour) for 1–2 h, then a burst that reaches the cap 80 % 40–90 min
+    after it starts; polls 1, 2 or 5 min apart, whole percents as Z.ai reports them."""
+    step = rng.choice([60.0, 120.0, 300.0])
+    idle_s = rng.uniform(3600.0, 7200.0)
+    level = rng.uniform(5.0, 20.0)
+    drift = rng.uniform(0.0, 3.0)  # percent per hour while idle
+    start = level + drift * idle_s / 3600.0
+    to_cap_s = rng.uniform(40.0, 90.0) * 60.0
+    rate = (80.0 - start) / to_cap_s  # percent per second
+
+    def util(s: float) -> float:
+        if s <= idle_s:
+            return level + drift * s / 3600.0
+        return start + rate * (s - idle_s)
+
+    end = idle_s + to_cap_s + 600.0
+    times = [i * step for i in range(int(end // step) + 1)]
+    return [(T0 + s, _whole(util(s)), T0 + FIVE_HOURS_S) for s in times]
+
+
+def flat_near_cap(rng: random.Random) -> list[Row]:
+    """A weekly window held 2.5 points under the cap 80 % for 10 h: 30 s polls, uniform ±1-point
+    noise, whole percents; never at the cap, so any RED is needless."""
+    resets_at = T0 + 5 * 24 * 3600.0
+    return [
+        (T0 + i * 30.0, _whole(77.5 + rng.uniform(-1.0, 1.0)), resets_at) for i in range(10 * 120)
+    ]
+
+
+def burst_then_reset(rng: random.Random) -> list[Row]:
+    """A burst that would reach the cap 80 % only after the window resets: idle, then a burst
+    whose pace meets the cap 10–30 min after the reset; 1-min polls, whole percents; then a
+    quiet hour of the next window."""
+    burst_s = rng.uniform(40.0, 70.0) * 60.0
+    late_s = rng.uniform(10.0, 30.0) * 60.0
+    reset = FIVE_HOURS_S
+    begin = reset - burst_s
+    base = rng.uniform(5.0, 15.0)
+    rate = (80.0 - base) / (burst_s + late_s)
+
+    def util(s: float) -> float:
+        return base if s <= begin else base + rate * (s - begin)
+
+    first = [(T0 + s, _whole(util(s)), T0 + reset) for s in range(0, int(reset), 60)]
+    second = [
+        (T0 + s, _whole(2.0 * (s - reset) / 3600.0), T0 + 2 * reset)
+        for s in range(int(reset), int(reset) + 3600, 60)
+    ]
+    return first + second
+
+
 def main() -> None:
     """Write every trace."""
     _write("linear_burn.jsonl", linear_burn())
@@ -96,6 +153,11 @@ def main() -> None:
     _write("reset_before_exhaustion.jsonl", reset_before_exhaustion())
     _write("noisy_polls.jsonl", noisy_polls(random.Random(20260101)))
     _write("irregular_intervals.jsonl", irregular_intervals(random.Random(20260102)))
+    for seed in range(1, 5):
+        _write(f"burst_from_idle_{seed}.jsonl", burst_from_idle(random.Random(20261200 + seed)))
+    _write("flat_near_cap.jsonl", flat_near_cap(random.Random(20261210)), window="weekly")
+    for seed in range(1, 3):
+        _write(f"burst_then_reset_{seed}.jsonl", burst_then_reset(random.Random(20261220 + seed)))
 
 
 if __name__ == "__main__":
