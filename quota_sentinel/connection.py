@@ -96,7 +96,8 @@ class PatientRetry(Retry):
                         raise
                     failures += 1
                     fail(error, failures) if with_failure_count else fail(error)
-                    OUTAGE.failed(error)
+                    if failures > 1:  # a stale pooled socket fails once, then reconnects
+                        OUTAGE.failed(error)
                     time.sleep(self._backoff.compute(failures))
                     continue
                 if depth == 0:
