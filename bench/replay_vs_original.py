@@ -6,7 +6,8 @@ that ignores reset times. Prints both summaries side by side.
 The original engine is modelled from its README: velocity = least-squares slope of the last 10
 samples whatever their age or window, RED at the cap or when the cap is reached within the
 margin, YELLOW within twice the margin, and no notion of a window resetting first. The same
-margin (minutes) and cap are used for both, so only the forecasting differs.
+margin (minutes) and cap are used for both, so only the forecasting differs. "needless" counts
+alarm episodes on windows that reset first, "nl RED" RED episodes the cap did not follow.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"cap {args.cap:g} %, margin {args.margin:g} min; leads in minutes before the cap")
     print(
-        f"{'trace':26}{'ours: RED/YEL lead, needless':>32}{'original: RED/YEL lead, needless':>36}"
+        f"{'trace':26}{'ours: RED/YEL lead, needless':>32}{'nl RED':>7}"
+        f"{'original: RED/YEL lead, needless':>36}{'nl RED':>7}"
     )
     for path in sorted(TRACES_DIR.glob("*.jsonl")):
         trace = load_trace(path.stem)
@@ -94,8 +96,9 @@ def main() -> None:
         print(
             f"{path.stem:26}"
             f"{_fmt(ours.red_lead_min):>14}/{_fmt(ours.yellow_lead_min):<6}{ours.needless_alarms:>10}"
+            f"{ours.needless_red:>7}"
             f"{_fmt(theirs.red_lead_min):>18}/{_fmt(theirs.yellow_lead_min):<6}"
-            f"{theirs.needless_alarms:>10}"
+            f"{theirs.needless_alarms:>10}{theirs.needless_red:>7}"
         )
 
 

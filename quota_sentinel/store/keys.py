@@ -55,13 +55,15 @@ class Keys:
         return f"{self.prefix}acct:{fp}:weights"
 
     def snapshot(self, fp: str) -> str:
-        """string (JSON): last poll outcome, last good windows, error, failures.
+        """string (JSON): last poll outcome, last good windows, error, failures, the poll
+        interval used and each window's forecast trend (computed once per poll by the worker).
         TTL: the account's."""
         return f"{self.prefix}acct:{fp}:snap"
 
     def samples(self, fp: str) -> str:
-        """zset poll time → JSON {t, windows: {name: [utilization, resets_at]}}, one member per
-        poll (a retry at the same time replaces it). Bounded by SAMPLE_RETENTION_S and
+        """zset poll time → JSON {t, windows: {name: [utilization, resets_at]}, interval}, one
+        member per poll (a retry at the same time replaces it); a failed poll's member has no
+        windows and its `error` code. Bounded by SAMPLE_RETENTION_S and
         SAMPLE_MAX_COUNT. TTL: the account's."""
         return f"{self.prefix}acct:{fp}:samples"
 
