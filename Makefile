@@ -32,8 +32,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# BENCH_BASE: the revision compared side by side; FULL=1: 3 x 10 s per endpoint, not 1 x 5 s.
+BENCH_BASE ?= ccefa37
 bench: $(STAMP)
-	$(BIN)/python bench/status_load.py
+	$(BIN)/python bench/load.py $(if $(FULL),,--quick) --compare $(BENCH_BASE) $(BENCH_ARGS)
+	$(BIN)/python bench/poll_lateness.py $(if $(FULL),,--duration 180)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

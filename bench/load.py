@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
@@ -67,8 +67,11 @@ def quota_reply() -> dict:
 
 @dataclass
 class Build:
+    """A checkout to run; `pythonpath` goes before its root (e.g. a shim hiding a package)."""
+
     name: str
     root: Path
+    pythonpath: list[Path] = field(default_factory=list)
 
 
 def _free_port() -> int:
@@ -78,14 +81,25 @@ def _free_port() -> int:
 
 
 def unpack(rev: str, into: Path) -> Build:
-    """`git archive` of `rev` unpacked under `into`; run with PYTHONPATH pointing at it."""
+    """`git archive` of `rev` unpacked under `into`; run with PYTHONPATH pointing at it.
+
+    It runs on this checkout's .venv; a package this checkout depends on and `rev` does not
+    (hiredis) is hidden from it by a shim, so each build parses Redis replies as it would
+    deployed.
+    """
     target = into / rev
     target.mkdir(parents=True)
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True
     )
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    return Build(rev, target)
+    shims = []
+    if "hiredis" not in (target / "pyproject.toml").read_text():
+        shim = into / f"{rev}-shim"
+        shim.mkdir()
+        (shim / "hiredis.py").write_text('raise ImportError("not a dependency of this build")\n')
+        shims.append(shim)
+    return Build(rev, target, shims)
 
 
 class Server:
@@ -108,7 +122,7 @@ class Server:
         self.r = redis.Redis.from_url(redis_url)
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTA_SENTINEL_")}
         env.update(
-            PYTHONPATH=str(self.build.root),
+            PYTHONPATH=os.pathsep.join(map(str, [*self.build.pythonpath, self.build.root])),
             REDIS_URL=redis_url,
             QUOTA_SENTINEL_SECRET_KEY=Fernet.generate_key().decode(),
             QUOTA_SENTINEL_DATA_DIR=str(self.data),
@@ -151,7 +165,10 @@ class Server:
         self.redis.stop()
 
     def used_memory(self) -> int:
-        return int(self.r.info("memory")["used_memory"])
+        """Redis memory without client buffers (which grow with the number of connections,
+        not with the data)."""
+        info = self.r.info("memory")
+        return int(info["used_memory"]) - int(info.get("mem_clients_normal", 0))
 
 
 def register(url: str, n: int, keys: int) -> list[tuple[str, str]]:

@@ -28,7 +28,10 @@ class Providers(MethodView):
     @blp.doc(responses={"200": {"content": {"application/json": {"schema": PROVIDER_MAP}}}})
     def get(self):
         """Every provider of the calling instance: status and windows"""
-        return providers_for_instance(context(), caller().instance, context().clock())
+        ctx = context()
+        now = ctx.clock()
+        who = caller(now=now)  # the key, the instance and its accounts: one round trip
+        return providers_for_instance(ctx, who.instance, now, who.reads)
 
 
 @blp.route("/<string:name>")

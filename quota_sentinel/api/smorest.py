@@ -75,3 +75,10 @@ class Api(flask_smorest.Api):
 
 class Blueprint(flask_smorest.Blueprint):
     """The project's blueprint class (a seam for shared view decorators)."""
+
+    def arguments(self, schema, *args: Any, **kwargs: Any):
+        """As flask-smorest's, with a schema class instantiated once here: webargs would build
+        a new instance (deep-copying every field) on every request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)

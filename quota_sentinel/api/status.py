@@ -20,7 +20,10 @@ class Status(MethodView):
     @blp.response(200, TokenStatusSchema)
     def get(self):
         """The calling instance's status and recommendation"""
-        return status_for_instance(context(), caller().instance, context().clock())
+        ctx = context()
+        now = ctx.clock()
+        who = caller(now=now)  # the key, the instance and its accounts: one round trip
+        return status_for_instance(ctx, who.instance, now, who.reads)
 
 
 @blp.route("/<string:instance_id>")
@@ -33,6 +36,7 @@ class StatusById(MethodView):
             inst = ctx.store.instances.get(instance_id)
             if inst is None:
                 raise errors.NotFound(f"No live instance {instance_id!r}.")
-        else:
-            inst = caller(instance_id).instance
-        return status_for_instance(ctx, inst, context().clock())
+            return status_for_instance(ctx, inst, ctx.clock())
+        now = ctx.clock()
+        who = caller(instance_id, now=now)
+        return status_for_instance(ctx, who.instance, now, who.reads)

@@ -98,7 +98,7 @@ def _json_float(value: float | None) -> float | None:
     # JSON has no infinity; a tiny positive velocity can project an infinite time to the cap.
     if value is None or not math.isfinite(value):
         return None
-    return round(value, 2)
+    return value
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,10 @@ class WindowForecast:
     stale: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form: status as its string, floats rounded to 2 decimals.
+        """JSON-friendly form: status and outlook as their strings, non-finite floats as None.
+
+        Nothing is rounded or formatted here: that is the edge's business (the API schemas,
+        the terminal, the dashboard, replay's output).
 
         Returns:
             A dict of plain values; resets_at stays an epoch float for the caller to format.

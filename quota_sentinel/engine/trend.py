@@ -107,8 +107,8 @@ def fit(samples: Sequence[Sample]) -> Fit | None:
         return None
     sxy = sum((h - mean_h) * (u - mean_u) for h, u in zip(hours, utils, strict=True))
     slope = sxy / sxx
-    deviations = [u - mean_u - slope * (h - mean_h) for h, u in zip(hours, utils, strict=True)]
-    residual = sum(d * d for d in deviations)
+    errors = [u - mean_u - slope * (h - mean_h) for h, u in zip(hours, utils, strict=True)]
+    residual = sum(e * e for e in errors)
     noise = math.sqrt(residual / (n - 2)) if n > 2 else 0.0
     sigmas = _sigmas(n - 2)
     floor = _quantum(samples) / 2.0

@@ -19,6 +19,7 @@ from quota_sentinel.services.limits import enforce_rate
 from quota_sentinel.services.polls import PollRequest, enqueue_poll
 from quota_sentinel.store.accounts import Account
 from quota_sentinel.store.instances import Instance
+from quota_sentinel.store.reads import AccountRead
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,12 @@ class Registration:
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated instance and the hash of the key it authenticated with."""
+    """An authenticated instance and the hash of the key it authenticated with; `reads`: its
+    accounts as read in the same round trip (when asked for, see `authenticate`)."""
 
     instance: Instance
     key_hash: str
+    reads: Mapping[str, AccountRead] | None = None
 
 
 def _ttl_s(ctx: Context, poll_interval_s: int) -> int:
@@ -106,8 +109,14 @@ def register_instance(
     return Registration(instance_id, api_key, providers, interval, warnings)
 
 
-def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = None) -> Caller:
+def authenticate(
+    ctx: Context, api_key: str | None, instance_id: str | None = None, now: float | None = None
+) -> Caller:
     """The instance an API key belongs to; with `instance_id`, it must be that instance.
+
+    Args:
+        now: when given, the instance's accounts are read as of `now` in the same round trip
+            (`Caller.reads`), for a status or providers view.
 
     Raises:
         errors.Unauthorized: no key, or a key that is unknown, deregistered or expired.
@@ -116,7 +125,12 @@ def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = No
     if not api_key:
         raise errors.Unauthorized("Send your instance's API key in the X-API-Key header.")
     key_hash = hash_api_key(api_key)
-    inst = ctx.store.instances.by_key(key_hash)
+    reads = None
+    if now is None:
+        inst = ctx.store.instances.by_key(key_hash)
+    else:
+        found = ctx.store.reads.caller(key_hash, now)
+        inst, reads = found if found else (None, None)
     if inst is None:
         raise errors.Unauthorized(
             "This API key is unknown, deregistered or expired; register again with "
@@ -124,7 +138,7 @@ def authenticate(ctx: Context, api_key: str | None, instance_id: str | None = No
         )
     if instance_id is not None and instance_id != inst.id:
         raise errors.Forbidden("This API key belongs to another instance.")
-    return Caller(inst, key_hash)
+    return Caller(inst, key_hash, reads)
 
 
 def deregister_instance(ctx: Context, caller: Caller) -> None:

@@ -12,6 +12,7 @@ from quota_sentinel import errors
 from quota_sentinel.engine import (
     Freshness,
     Status,
+    WindowForecast,
     cap_for,
     effective_cap,
     grade,
@@ -65,12 +66,36 @@ class AccountView:
             "stale": fresh.stale,
             "error": fresh.error,
             "error_code": fresh.error_code,
-            "polled_at": iso(snap.polled_at),
-            "data_at": iso(snap.ok_at),
-            "data_age_s": round(fresh.age_s) if fresh.age_s is not None else None,
+            "polled_at": snap.polled_at,
+            "data_at": snap.ok_at,
+            "data_age_s": fresh.age_s,
             "plan": snap.plan,
             "windows": self.windows,
         }
+
+
+def window_view(
+    forecast: WindowForecast, cap: float, metadata: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One graded window as the API's window object, unrounded (web/schemas rounds and
+    formats): the forecast's fields, `effective_cap` the cap it was graded against, `cap` the
+    window's own (hard) cap, `resets_at` in epoch seconds."""
+    view = {
+        "utilization": forecast.utilization,
+        "velocity_pct_per_hour": forecast.velocity_pct_per_hour,
+        "projected_exhaustion_min": forecast.projected_exhaustion_min,
+        "projected_at_reset": forecast.projected_at_reset,
+        "resets_at": forecast.resets_at,
+        "status": forecast.status.value,
+        "outlook_code": forecast.outlook.value,
+        "stale": forecast.stale,
+        "cap": cap,
+        "effective_cap": forecast.cap,
+        "samples_used": forecast.samples_used,
+    }
+    if metadata:
+        view["metadata"] = metadata
+    return view
 
 
 def _evaluate_account(
@@ -98,16 +123,7 @@ def _evaluate_account(
             safety_margin_min=ctx.settings.safety_margin_min,
             fresh=fresh,
         )
-        view = forecast.to_dict()
-        view.update(
-            cap=cap,
-            effective_cap=round(eff, 2),
-            resets_at=iso(forecast.resets_at),
-            stale=fresh.stale,
-        )
-        if last.get("metadata"):
-            view["metadata"] = last["metadata"]
-        windows[name] = view
+        windows[name] = window_view(forecast, cap, last.get("metadata"))
     status = worst_status(Status(w["status"]) for w in windows.values())
     return AccountView(provider, fp, snap, subscribers, share, status, windows, fresh)
 
@@ -147,14 +163,19 @@ def evaluate_accounts(
     return views
 
 
-def account_views(ctx: Context, inst: Instance, now: float) -> dict[str, AccountView]:
+def account_views(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, AccountView]:
     """Every account of `inst`, graded with the instance's own effective caps.
+
+    `reads`: its accounts as already read at `now` (with the API key, services.instances
+    .authenticate); None reads them here.
 
     One round trip reads everything: per account the caller's weight and the weights' total
     (kept by the store as subscribers come and go) and the snapshot with its stored forecast.
     """
-    fps = list(inst.accounts.values())
-    reads = ctx.store.reads.accounts(fps, inst.id, now)
+    if reads is None:
+        reads = ctx.store.reads.accounts(list(inst.accounts.values()), inst.id, now)
     return evaluate_accounts(ctx, inst, reads, now)
 
 
@@ -173,7 +194,7 @@ def instance_status(inst: Instance, views: Mapping[str, AccountView], now: float
             p: {
                 "fingerprint": v.fp,
                 "subscribers": v.subscribers,
-                "share": round(v.share, 4),
+                "share": v.share,
                 "effective_caps": {w: d["effective_cap"] for w, d in v.windows.items()},
             }
             for p, v in views.items()
@@ -181,14 +202,18 @@ def instance_status(inst: Instance, views: Mapping[str, AccountView], now: float
     }
 
 
-def status_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+def status_for_instance(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, Any]:
     """The instance's TOKEN_STATUS: overall status, recommendation and per-provider detail."""
-    return instance_status(inst, account_views(ctx, inst, now), now)
+    return instance_status(inst, account_views(ctx, inst, now, reads), now)
 
 
-def providers_for_instance(ctx: Context, inst: Instance, now: float) -> dict[str, Any]:
+def providers_for_instance(
+    ctx: Context, inst: Instance, now: float, reads: Mapping[str, AccountRead] | None = None
+) -> dict[str, Any]:
     """`GET /v1/providers`: provider name → status and windows, for the caller's accounts."""
-    return {p: v.to_dict() for p, v in account_views(ctx, inst, now).items()}
+    return {p: v.to_dict() for p, v in account_views(ctx, inst, now, reads).items()}
 
 
 def provider_detail(ctx: Context, inst: Instance, name: str, now: float) -> dict[str, Any]:

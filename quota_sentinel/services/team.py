@@ -10,7 +10,6 @@ Words (outlooks, error headlines) are added at the edge: web/schemas/phrasing.py
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from quota_sentinel.engine import Status
@@ -47,7 +46,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
         now: epoch seconds.
     """
     store = ctx.store
-    instances = store.instances.get_many(store.instances.live_ids(now))
+    instances = store.instances.live(now)
     accounts = _accounts_of(instances.values())
     fps = sorted(accounts)
     snaps = store.snapshots.get_many(fps)
@@ -68,6 +67,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
     members = sorted(instances.values(), key=lambda i: (i.project, i.id))
     totals = {fp: sum(w.values()) for fp, w in weights.items()}
     memo: dict[tuple, AccountView] = {}
+    told: dict[tuple, dict[str, Any]] = {}
     instance_rows = []
     for inst in members:
         reads = {
@@ -80,7 +80,11 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
             for fp in inst.accounts.values()
         }
         views = evaluate_accounts(ctx, inst, reads, now, memo)
-        instance_rows.append(_instance_row(inst, instance_status(inst, views, now), now))
+        # Instances of one framework that see the same (memoized) views are told the same.
+        key = (inst.framework, tuple((p, id(v)) for p, v in views.items()))
+        if key not in told:
+            told[key] = instance_status(inst, views, now)
+        instance_rows.append(_instance_row(inst, told[key], now))
     return {
         "generated_at": iso(now),
         "summary": _summary(rows, len(members)),
@@ -142,13 +146,13 @@ def outlook(window: dict[str, Any], now: float) -> dict[str, float | None]:
         known; not rising, or resetting before the cap). The words are web/schemas/phrasing.py's.
     """
     resets_at = window.get("resets_at")
-    resets_in = (datetime.fromisoformat(resets_at).timestamp() - now) / 60 if resets_at else None
+    resets_in = (resets_at - now) / 60 if resets_at is not None else None
     left = window.get("projected_exhaustion_min")
     if resets_in is not None and left is not None and left >= resets_in:
         left = None
     return {
-        "runs_out_in_min": None if left is None else round(left, 1),
-        "resets_in_min": None if resets_in is None else round(resets_in, 1),
+        "runs_out_in_min": left,
+        "resets_in_min": resets_in,
     }
 
 
@@ -172,7 +176,7 @@ def _account_row(
         "poll_interval_s": interval_s,
         **view.to_dict(),
     }
-    row["polled_age_s"] = round(now - snap.polled_at) if snap else None
+    row["polled_age_s"] = now - snap.polled_at if snap else None
     row["poll_failed"] = bool(snap and snap.error)
     windows = {}
     for name, window in row.get("windows", {}).items():

@@ -8,88 +8,12 @@ from typing import Any
 
 import redis
 
-from quota_sentinel.store.compact import REWRITE_LUA
 from quota_sentinel.store.keys import ACCOUNT_GRACE_S, Keys
-
-# The sum of an account's subscriber weights lives in this field of its weights hash.
-TOTAL_FIELD = "_total"
-
-# Drops the subscribers of an account whose expiry is at or before `now`, and their weights
-# from the weights hash and its total: every script that touches subscribers runs it first, so
-# the total always equals the sum over the live subscribers, however they left.
-# After a big shrink (at least as many gone as left) both keys are rewritten at their new size
-# (store/compact.py: Redis keeps a grown table otherwise).
-PRUNE_LUA = (
-    REWRITE_LUA
-    + """
-local function prune(subs, weights, now)
-  local gone = redis.call('ZRANGEBYSCORE', subs, '-inf', now)
-  if #gone == 0 then return end
-  local drop = 0
-  for _, id in ipairs(gone) do
-    local w = redis.call('HGET', weights, id)
-    if w then
-      drop = drop + tonumber(w)
-      redis.call('HDEL', weights, id)
-    end
-  end
-  redis.call('ZREMRANGEBYSCORE', subs, '-inf', now)
-  if drop ~= 0 then redis.call('HINCRBY', weights, '_total', -drop) end
-  local left = redis.call('ZCARD', subs)
-  if left > 0 and #gone >= left then
-    rewrite_zset(subs)
-    rewrite_hash(weights)
-  end
-end
-"""
-)
-
-# Adds/renews one subscriber with its weight (keeping the total), prunes expired ones and sets
-# every key of the account to expire ACCOUNT_GRACE_S after its longest-lived subscriber: one
-# atomic round trip, so the TTL always covers the newest heartbeat even when subscribers renew
-# concurrently. KEYS: the account's keys, subscribers second and weights last.
-# ARGV: instance id, its expiry, now, grace, its weight.
-_TOUCH = (
-    PRUNE_LUA
-    + """
-local subs, weights = KEYS[2], KEYS[#KEYS]
-prune(subs, weights, ARGV[3])
-local w = tonumber(ARGV[5])
-local old = tonumber(redis.call('HGET', weights, ARGV[1]) or '0')
-redis.call('ZADD', subs, ARGV[2], ARGV[1])
-redis.call('HSET', weights, ARGV[1], w)
-if w ~= old then redis.call('HINCRBY', weights, '_total', w - old) end
-local top = redis.call('ZREVRANGE', subs, 0, 0, 'WITHSCORES')
-local ttl = 1
-if top[2] then
-  ttl = math.ceil(tonumber(top[2]) - tonumber(ARGV[3]) + tonumber(ARGV[4]))
-  if ttl < 1 then ttl = 1 end
-end
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ttl) end
-end
-return ttl
-"""
-)
-
-# Removes one subscriber and its weight. KEYS: subscribers, weights. ARGV: instance id.
-_LEAVE = """
-local w = redis.call('HGET', KEYS[2], ARGV[1])
-if w then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('HINCRBY', KEYS[2], '_total', -tonumber(w))
-end
-return redis.call('ZREM', KEYS[1], ARGV[1])
-"""
-
-# Prunes expired subscribers; returns how many live ones remain. KEYS: subscribers, weights.
-# ARGV: now.
-_PRUNE = (
-    PRUNE_LUA
-    + """
-prune(KEYS[1], KEYS[2], ARGV[1])
-return redis.call('ZCARD', KEYS[1])
-"""
+from quota_sentinel.store.weights import (
+    DEFAULT_WEIGHT,
+    LEAVE_LUA,
+    PRUNE_LUA,
+    TOUCH_LUA,
 )
 
 # Updates fields of an account hash only while it exists: a plain HSET on an expired account
@@ -117,7 +41,7 @@ class AccountStore:
         self.r = r
         self.keys = keys
         self._set_fields = r.register_script(_SET_FIELDS)
-        self._prune = r.register_script(_PRUNE)
+        self._prune = r.register_script(PRUNE_LUA)
 
     def _account_keys(self, fp: str) -> list[str]:
         k = self.keys
@@ -156,13 +80,13 @@ class AccountStore:
         args = [instance_id, repr(expires_at), repr(now), ACCOUNT_GRACE_S, weight]
         # EVAL, not EVALSHA: a pipeline holding a registered script first asks Redis whether the
         # script is loaded, one more round trip per request.
-        pipe.eval(_TOUCH, len(keys), *keys, *args)
+        pipe.eval(TOUCH_LUA, len(keys), *keys, *args)
 
     def unsubscribe(self, fp: str, instance_id: str, pipe: redis.client.Pipeline) -> None:
         """Queues removing a subscriber and its weight; the account keys expire on their own
         after the grace."""
         keys = [self.keys.subscribers(fp), self.keys.weights(fp)]
-        pipe.eval(_LEAVE, len(keys), *keys, instance_id)
+        pipe.eval(LEAVE_LUA, len(keys), *keys, instance_id)
 
     def get(self, fp: str) -> Account | None:
         data = self.r.hgetall(self.keys.account(fp))
@@ -206,13 +130,15 @@ class AccountStore:
         p = self.r.pipeline(transaction=False)
         for fp in fps:
             keys = [self.keys.subscribers(fp), self.keys.weights(fp)]
-            p.eval(_PRUNE, len(keys), *keys, repr(now))
+            p.eval(PRUNE_LUA, len(keys), *keys, repr(now))
+            p.zrange(self.keys.subscribers(fp), 0, -1)
             p.hgetall(self.keys.weights(fp))
         replies = p.execute()
-        return {
-            fp: {i: int(w) for i, w in data.items() if i != TOTAL_FIELD}
-            for fp, data in zip(fps, replies[1::2], strict=True)
-        }
+        out = {}
+        for i, fp in enumerate(fps):
+            ids, stored = replies[3 * i + 1], replies[3 * i + 2]
+            out[fp] = {sub: int(stored.get(sub, DEFAULT_WEIGHT)) for sub in ids}
+        return out
 
     def exists(self, fp: str) -> bool:
         return bool(self.r.exists(self.keys.account(fp)))

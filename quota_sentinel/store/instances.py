@@ -45,6 +45,16 @@ def _to_hash(inst: Instance) -> dict[str, str]:
     }
 
 
+def _pairs(flat: list[str]) -> dict[str, str]:
+    """A Lua script's HGETALL reply (field, value, field, value, …) as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def instance_from_reply(instance_id: str, flat: list[str]) -> Instance:
+    """The instance from a Lua script's HGETALL reply of its hash."""
+    return _from_hash(instance_id, _pairs(flat))
+
+
 def _from_hash(instance_id: str, data: dict[str, str]) -> Instance:
     return Instance(
         id=instance_id,
@@ -68,6 +78,18 @@ if not id then return false end
 return {id, redis.call('HGETALL', ARGV[1] .. id)}
 """
 
+# Every live instance in one reply: ids from the index whose expiry is ahead, each with its
+# hash (an id whose hash already expired comes with an empty one). KEYS: the index. ARGV: now,
+# the instance key with an empty id.
+_LIVE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+local out = {}
+for i, id in ipairs(ids) do
+  out[i] = {id, redis.call('HGETALL', ARGV[2] .. id)}
+end
+return out
+"""
+
 
 class InstanceStore:
     """Reads and writes instances; every write sets the TTL in the same MULTI/EXEC."""
@@ -76,6 +98,7 @@ class InstanceStore:
         self.r = r
         self.keys = keys
         self._by_key = r.register_script(_BY_KEY)
+        self._live = r.register_script(_LIVE)
         self._pruner = ZsetPruner(r)
 
     def save(
@@ -119,8 +142,7 @@ class InstanceStore:
         found = self._by_key(keys=[self.keys.api_key(key_hash)], args=[self.keys.instance("")])
         if not found or not found[1]:
             return None
-        flat = found[1]
-        return _from_hash(found[0], dict(zip(flat[::2], flat[1::2], strict=True)))
+        return instance_from_reply(found[0], found[1])
 
     def touch(
         self,
@@ -150,6 +172,15 @@ class InstanceStore:
     def live_ids(self, now: float) -> list[str]:
         """Ids in the index whose expiry is still ahead."""
         return self.r.zrangebyscore(self.keys.instances(), now, "+inf")
+
+    def live(self, now: float) -> dict[str, Instance]:
+        """Every live instance (the team view), in one round trip."""
+        rows = self._live(keys=[self.keys.instances()], args=[repr(now), self.keys.instance("")])
+        return {
+            instance_id: instance_from_reply(instance_id, flat)
+            for instance_id, flat in rows
+            if flat
+        }
 
     def prune(self, now: float) -> int:
         """Drops index entries of instances that expired (compacting the index after a big

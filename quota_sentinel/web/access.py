@@ -25,9 +25,10 @@ def context() -> Context:
     return current_app.extensions["quota_sentinel"]
 
 
-def caller(instance_id: str | None = None) -> Caller:
-    """The instance whose X-API-Key came with the request (must be `instance_id` if given)."""
-    return authenticate(context(), request.headers.get(API_KEY_HEADER), instance_id)
+def caller(instance_id: str | None = None, now: float | None = None) -> Caller:
+    """The instance whose X-API-Key came with the request (must be `instance_id` if given);
+    with `now`, its accounts are read in the same round trip (`Caller.reads`)."""
+    return authenticate(context(), request.headers.get(API_KEY_HEADER), instance_id, now)
 
 
 def is_admin() -> bool:

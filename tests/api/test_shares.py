@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from quota_sentinel.engine import WEIGHT_UNITS
+from quota_sentinel.store.weights import DEFAULT_WEIGHT
 from tests.api.helpers import heartbeat, poll_now
 from tests.factories import key_header, register
 from workers.maintenance import reap_expired
@@ -20,9 +21,18 @@ def allocation(client, reg) -> dict:
     return status.get_json()["allocation"]["zai"]
 
 
+def fingerprint(ctx, reg) -> str:
+    return ctx.store.instances.get(reg["instance_id"]).accounts["zai"]
+
+
 def stored_weights(ctx, reg) -> dict[str, str]:
-    fp = ctx.store.instances.get(reg["instance_id"]).accounts["zai"]
-    return ctx.store.r.hgetall(ctx.store.keys.weights(fp))
+    """The raw weights hash: `_total` and the weight of every subscriber that is not active."""
+    return ctx.store.r.hgetall(ctx.store.keys.weights(fingerprint(ctx, reg)))
+
+
+def live_weights(ctx, reg, now: float) -> dict[str, int]:
+    fp = fingerprint(ctx, reg)
+    return ctx.store.accounts.weights([fp], now)[fp]
 
 
 def test_share_follows_another_subscriber_turning_idle_paused_and_active(client):
@@ -61,7 +71,7 @@ def test_share_grows_when_another_subscriber_deregisters(client, ctx):
 
     mine = allocation(client, me)
     assert mine["share"] == 1.0 and mine["subscribers"] == 1
-    assert stored_weights(ctx, me) == {me["instance_id"]: "10", "_total": "10"}
+    assert stored_weights(ctx, me) == {"_total": "10"}
 
 
 def test_share_grows_when_another_subscriber_expires_without_a_word(client, ctx, clock):
@@ -76,11 +86,12 @@ def test_share_grows_when_another_subscriber_expires_without_a_word(client, ctx,
 
     mine = allocation(client, me)
     assert mine["share"] == 1.0 and mine["subscribers"] == 1
-    assert stored_weights(ctx, me) == {me["instance_id"]: "10", "_total": "10"}
+    assert stored_weights(ctx, me) == {"_total": "10"}
 
 
 def test_the_reaper_removes_an_expired_subscriber_and_its_weight(client, ctx, clock):
     me, silent = register(client), register(client)
+    heartbeat(client, silent, state="paused")  # its weight 0 leaves the total as it is
     clock.advance(TTL_S - 60)
     heartbeat(client, me, state="idle")
     clock.advance(61)
@@ -89,6 +100,7 @@ def test_the_reaper_removes_an_expired_subscriber_and_its_weight(client, ctx, cl
 
     weights = stored_weights(ctx, me)
     assert weights == {me["instance_id"]: str(WEIGHT_UNITS["idle"]), "_total": "3"}
+    assert live_weights(ctx, me, clock.now) == {me["instance_id"]: 3}
     assert silent["instance_id"] not in weights
     # Alone and idle: the whole budget is still its own.
     assert allocation(client, me)["share"] == 1.0
@@ -101,16 +113,39 @@ def test_weights_total_stays_the_sum_through_many_changes(client, ctx, clock):
     ):
         heartbeat(client, reg, state=state)
     heartbeat(client, regs[0], state="active")
-    client.delete(f"/v1/instances/{regs[1]['instance_id']}", headers=key_header(regs[1]["api_key"]))
-    client.delete(f"/v1/instances/{regs[3]['instance_id']}", headers=key_header(regs[3]["api_key"]))
+    for leaving in (regs[1], regs[3]):  # a paused one (weight 0) and an idle one
+        gone = client.delete(
+            f"/v1/instances/{leaving['instance_id']}", headers=key_header(leaving["api_key"])
+        )
+        assert gone.status_code == 200
 
-    weights = stored_weights(ctx, regs[0])
-    total = int(weights.pop("_total"))
     expected = {
         r["instance_id"]: s
         for r, s in zip(regs, [10, 0, 10, 3, 3, 0], strict=True)
         if r not in (regs[1], regs[3])
     }
-    assert {i: int(w) for i, w in weights.items()} == expected
-    assert total == sum(expected.values())
+    assert live_weights(ctx, regs[0], clock.now) == expected
+    assert int(stored_weights(ctx, regs[0])["_total"]) == sum(expected.values())
     assert allocation(client, regs[0])["share"] == pytest.approx(10 / 23, abs=1e-4)
+
+
+def test_an_active_subscriber_costs_no_field_of_its_own(client, ctx):
+    assert DEFAULT_WEIGHT == WEIGHT_UNITS["active"]
+    regs = [register(client) for _ in range(3)]
+    heartbeat(client, regs[2], state="paused")
+    assert stored_weights(ctx, regs[0]) == {regs[2]["instance_id"]: "0", "_total": "20"}
+
+
+def test_an_account_stored_before_weights_were_kept_gets_its_total_counted(client, ctx):
+    me, other, idle = register(client), register(client), register(client)
+    heartbeat(client, idle, state="idle")
+    weights_key = ctx.store.keys.weights(fingerprint(ctx, me))
+    ctx.store.r.delete(weights_key)  # what a server of the previous version left behind
+
+    # Every subscriber is counted at its default (active) weight until it says otherwise.
+    assert allocation(client, me)["share"] == pytest.approx(1 / 3, abs=1e-4)
+    assert ctx.store.r.ttl(weights_key) > 0
+    heartbeat(client, idle, state="idle")
+    assert allocation(client, me)["share"] == pytest.approx(1 / 2.3, abs=1e-4)
+    client.delete(f"/v1/instances/{other['instance_id']}", headers=key_header(other["api_key"]))
+    assert allocation(client, me)["share"] == pytest.approx(1 / 1.3, abs=1e-4)

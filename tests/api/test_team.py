@@ -290,10 +290,27 @@ def test_outlook_says_lasts_until_reset_when_the_reset_comes_first():
         "utilization": 50.0,
         "effective_cap": 80.0,
         "projected_exhaustion_min": 300.0,
-        "resets_at": "1970-01-01T02:00:00+00:00",
+        "resets_at": 7200.0,  # epoch seconds: services hand times over unformatted
     }
 
     result = outlook(window, now=3600.0)
 
     assert result == {"runs_out_in_min": None, "resets_in_min": 60.0}
     assert outlook_text({**window, **result}) == "lasts until reset (in 1 h)"
+
+
+def test_outlook_says_ahead_of_pace_when_green_but_the_cap_comes_first():
+    window = {
+        "utilization": 25.0,
+        "effective_cap": 80.0,
+        "projected_exhaustion_min": 9 * 60.0,
+        "resets_at": 3600.0 + 3 * 24 * 3600.0,
+        "outlook_code": "ahead_of_pace",
+    }
+
+    result = outlook(window, now=3600.0)
+
+    assert result == {"runs_out_in_min": 540.0, "resets_in_min": 3 * 24 * 60.0}
+    assert outlook_text({**window, **result}) == (
+        "ahead of pace: runs out in ~9 h, 2 d 15 h before the reset"
+    )

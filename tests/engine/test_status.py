@@ -184,10 +184,10 @@ def test_window_forecast_to_dict_is_json_friendly():
     )
 
     assert forecast.to_dict() == {
-        "utilization": 41.23,
-        "velocity_pct_per_hour": 12.35,
-        "projected_exhaustion_min": 187.65,
-        "projected_at_reset": 95.0,
+        "utilization": 41.23456,
+        "velocity_pct_per_hour": 12.3456,
+        "projected_exhaustion_min": 187.6543,
+        "projected_at_reset": 95.0001,
         "resets_at": NOW + 0.5,
         "cap": 80.0,
         "status": "YELLOW",

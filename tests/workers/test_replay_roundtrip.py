@@ -1,5 +1,6 @@
-"""A server's own history, recorded by a real worker, exported and replayed: `replay` tells the
-status the server told at every poll, failed polls and slow pollers included."""
+"""One forecast: a server's own history, recorded by a real worker, exported and replayed tells
+the status the server told at every poll (failed polls and slow pollers included); a request
+grades the forecast the worker stored, without reading samples."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from quota_sentinel.cli import main
+from quota_sentinel.engine import grade
+from quota_sentinel.services.forecast import trend_of
+from quota_sentinel.store.snapshots import Snapshot
 from tests.test_replay import live_url  # noqa: F401 (the app over real HTTP, a fixture)
 from tests.workers.support import heartbeat, ms, providers_view, register_instance
 
@@ -72,3 +76,50 @@ def test_replay_of_an_exported_history_tells_the_status_the_server_told(
         w["velocity_pct_per_hour"] for w in told
     ]
     assert [bool(r.get("error")) for r in five_hour] == [i in failing for i in range(count)]
+
+
+def test_a_status_request_grades_the_stored_forecast_without_reading_samples(
+    zai, client, ctx, clock, drain
+):
+    reg = register_instance(client, poll_interval=300)
+    reset = clock.now + 4 * HOUR_S
+    for i, level in enumerate([10, 16, 22, 28, 34, 40]):
+        if i:
+            clock.advance(300)
+        heartbeat(client, reg)
+        zai.set_usage(five_hour=level, reset_5h_ms=ms(reset))
+        assert client.post("/v1/poll", headers=reg.headers).status_code == 202
+        assert drain() == 1
+    before = providers_view(client, reg)["zai"]
+    fp = ctx.store.instances.get(reg.instance_id).accounts["zai"]
+    # The samples are the worker's input only: without them a request answers the same.
+    assert ctx.store.r.delete(ctx.store.keys.samples(fp), ctx.store.keys.history(fp)) == 2
+
+    after = providers_view(client, reg)["zai"]
+
+    assert after == before
+    assert after["windows"]["5h"]["velocity_pct_per_hour"] > 60
+    assert after["windows"]["5h"]["samples_used"] == 6
+
+
+def test_a_snapshot_stored_before_forecasts_were_still_grades_its_last_reading():
+    text = json.dumps(
+        {
+            "polled_at": 1000.0,
+            "ok_at": 1000.0,
+            "windows": {"5h": {"utilization": 81.0, "resets_at": 9000.0}},
+            "plan": None,
+            "error": None,
+            "failures": 0,
+            "next_poll_at": 1300.0,
+        }
+    )
+    snap = Snapshot.from_json(text)
+
+    trend = trend_of(snap, "5h")
+    forecast = grade(trend, cap=80.0, now=1010.0, safety_margin_min=30.0)
+
+    assert snap.trends == {} and snap.interval_s is None
+    assert (trend.t, trend.utilization, trend.velocity) == (1000.0, 81.0, None)
+    assert forecast.status.value == "RED" and forecast.outlook.value == "at_cap"
+    assert trend_of(snap, "weekly") is None

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from quota_sentinel.web.schemas.fields import Moment, Rounded
+
 STATUS = "GREEN, YELLOW, RED or UNKNOWN"
 
 
 class WindowSchema(ma.Schema):
-    utilization = ma.fields.Float(allow_none=True, metadata={"description": "% used"})
-    velocity_pct_per_hour = ma.fields.Float(allow_none=True)
-    projected_exhaustion_min = ma.fields.Float(
-        allow_none=True, metadata={"description": "minutes until the effective cap"}
-    )
-    projected_at_reset = ma.fields.Float(allow_none=True)
-    resets_at = ma.fields.String(allow_none=True)
+    utilization = Rounded(metadata={"description": "% used"})
+    velocity_pct_per_hour = Rounded()
+    projected_exhaustion_min = Rounded(metadata={"description": "minutes until the effective cap"})
+    projected_at_reset = Rounded()
+    resets_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
     status = ma.fields.String(metadata={"description": STATUS})
     stale = ma.fields.Boolean()
-    cap = ma.fields.Float()
-    effective_cap = ma.fields.Float()
+    cap = Rounded()
+    effective_cap = Rounded()
     samples_used = ma.fields.Integer()
     outlook_code = ma.fields.String(
         metadata={
@@ -35,9 +35,9 @@ class ProviderStatusSchema(ma.Schema):
     stale = ma.fields.Boolean()
     error = ma.fields.String(allow_none=True)
     error_code = ma.fields.String(allow_none=True)
-    polled_at = ma.fields.String(allow_none=True)
-    data_at = ma.fields.String(allow_none=True)
-    data_age_s = ma.fields.Integer(allow_none=True)
+    polled_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    data_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    data_age_s = Rounded(0, metadata={"type": "integer"})
     plan = ma.fields.String(allow_none=True)
     windows = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(WindowSchema))
 
@@ -51,8 +51,8 @@ class ProviderDetailSchema(ProviderStatusSchema):
 class AllocationSchema(ma.Schema):
     fingerprint = ma.fields.String()
     subscribers = ma.fields.Integer()
-    share = ma.fields.Float()
-    effective_caps = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    share = Rounded(4)
+    effective_caps = ma.fields.Dict(keys=ma.fields.String(), values=Rounded())
 
 
 class TokenStatusSchema(ma.Schema):

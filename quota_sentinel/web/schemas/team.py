@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from quota_sentinel.web.schemas.fields import Moment, Rounded
 from quota_sentinel.web.schemas.phrasing import error_headline, outlook_text
 from quota_sentinel.web.schemas.status import STATUS, AllocationSchema, WindowSchema
 
 
 class TeamWindowSchema(WindowSchema):
-    runs_out_in_min = ma.fields.Float(
-        allow_none=True,
+    runs_out_in_min = Rounded(
+        1,
         metadata={
             "description": "minutes until the cap at the current velocity, when that "
             "comes before the reset"
         },
     )
-    resets_in_min = ma.fields.Float(allow_none=True, metadata={"description": "minutes"})
+    resets_in_min = Rounded(1, metadata={"description": "minutes"})
     outlook = ma.fields.Function(
         outlook_text,
         metadata={
@@ -47,10 +48,10 @@ class TeamAccountSchema(ma.Schema):
     error_headline = ma.fields.Function(
         error_headline, metadata={"type": "string", "nullable": True}
     )
-    polled_at = ma.fields.String(allow_none=True)
-    polled_age_s = ma.fields.Integer(allow_none=True)
-    data_at = ma.fields.String(allow_none=True)
-    data_age_s = ma.fields.Integer(allow_none=True)
+    polled_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    polled_age_s = Rounded(0, metadata={"type": "integer"})
+    data_at = Moment(allow_none=True, metadata={"type": "string", "description": "ISO-8601"})
+    data_age_s = Rounded(0, metadata={"type": "integer"})
     subscribers = ma.fields.Integer(metadata={"description": "live instances using the account"})
     projects = ma.fields.List(ma.fields.String())
     poll_interval_s = ma.fields.Integer()
