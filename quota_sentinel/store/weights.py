@@ -21,7 +21,9 @@ TOTAL_FIELD = "_total"
 # default), expiring with its subscribers. prune: drops the subscribers whose expiry is at or
 # before `now` and takes their weights off the total, rewriting both keys at their new size after
 # a big shrink (store/compact.py: Redis keeps a grown table otherwise).
-FUNCTIONS_LUA = REWRITE_LUA + f"""
+FUNCTIONS_LUA = (
+    REWRITE_LUA
+    + f"""
 local DEFAULT_WEIGHT = {DEFAULT_WEIGHT}
 local TOTAL = '{TOTAL_FIELD}'
 local function weight_of(weights, id)
@@ -67,6 +69,7 @@ local function set_weight(subs, weights, id, w)
   redis.call('HINCRBY', weights, TOTAL, w - old)
 end
 """
+)
 
 # Adds/renews one subscriber with its weight, prunes expired ones and sets every key of the
 # account to expire ACCOUNT_GRACE_S after its longest-lived subscriber: one atomic round trip, so
