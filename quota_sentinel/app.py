@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quota_sentinel.api import init_api
 from quota_sentinel.api.errors import register_error_handlers
+from quota_sentinel.api.metrics import instrument
 from quota_sentinel.config import Settings
 from quota_sentinel.dashboard.views import blp as dashboard
 from quota_sentinel.logconfig import configure_logging, log_context
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     init_api(app)
     app.register_blueprint(dashboard)
     register_error_handlers(app)
+    instrument(app, settings)
     app.before_request(_stamp_request_id)
     app.after_request(_echo_request_id)
     app.after_request(add_security_headers)

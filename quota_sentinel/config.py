@@ -10,6 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
+from quota_sentinel.alerts.receivers import Receiver, parse_receivers
 from quota_sentinel.errors import ConfigError
 
 PREFIX = "QUOTA_SENTINEL_"
@@ -61,6 +62,13 @@ class Settings:
     trust_proxy_hops: int = 0
     log_level: str = "INFO"
     base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
+    # Where gunicorn's web processes share their per-process metrics (prometheus_client's
+    # multiprocess mode reads the same variable when it is imported); None: one process.
+    metrics_dir: Path | None = None
+    webhooks: tuple[Receiver, ...] = ()
+    webhook_secret: str | None = field(default=None, repr=False)
+    # First retry delay of a failed webhook delivery; each next one is 3 × longer (seconds).
+    webhook_retry_base_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -129,6 +137,21 @@ class Settings:
                     raise ConfigError(f"{var} must be an http:// or https:// URL.")
                 urls[name] = url.rstrip("/")
         values["base_urls"] = urls
+        metrics_dir = _text(env, "PROMETHEUS_MULTIPROC_DIR")
+        if metrics_dir:
+            values["metrics_dir"] = Path(metrics_dir).expanduser()
+        hooks = _text(env, PREFIX + "WEBHOOKS")
+        if hooks:
+            try:
+                values["webhooks"] = parse_receivers(hooks)
+            except ValueError as exc:
+                raise ConfigError(f"{PREFIX}WEBHOOKS {exc}.") from None
+        values["webhook_secret"] = _text(env, PREFIX + "WEBHOOK_SECRET")
+        _set(
+            values,
+            "webhook_retry_base_s",
+            _number(env, PREFIX + "WEBHOOK_RETRY_BASE", float, 0.1, 3600),
+        )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 

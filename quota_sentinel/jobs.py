@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 import redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.worker_registration import REDIS_WORKER_KEYS
 
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 POLL_ACCOUNT = "workers.polling.poll_account"
 ENQUEUE_DUE_POLLS = "workers.ticking.enqueue_due_polls"
 REAP_EXPIRED = "workers.maintenance.reap_expired"
+DELIVER_ALERT = "workers.alerting.deliver_alert"
 
 POLL_JOB_TIMEOUT_S = 60
 # A running poll holds the account's lock with this TTL and renews it every third of it: a
@@ -32,12 +33,21 @@ TICK_LATE_AFTER_S = 6 * TICK_INTERVAL_S
 # out its whole lease. Failed jobs (bugs) stay visible briefly, well under the 30 s interval.
 POLL_RESULT_TTL_S = 0
 POLL_FAILURE_TTL_S = 25
+# A webhook delivery is retried this many times, the n-th retry after base × 3^(n-1) seconds
+# (QUOTA_SENTINEL_WEBHOOK_RETRY_BASE, default 10: 10 s, 30 s, 90 s, 270 s), then given up on.
+ALERT_RETRIES = 4
+ALERT_JOB_TIMEOUT_S = 60
+ALERT_FAILURE_TTL_S = 86400
 
 
 def queue_names(settings: Settings) -> dict[str, str]:
     """Queue names, scoped by the key prefix so deployments sharing a Redis stay apart."""
     scope = settings.key_prefix.rstrip(":") or "qs"
-    return {"poll": f"{scope}-poll", "maintenance": f"{scope}-maintenance"}
+    return {
+        "poll": f"{scope}-poll",
+        "maintenance": f"{scope}-maintenance",
+        "alerts": f"{scope}-alerts",
+    }
 
 
 def poll_job_id(fp: str) -> str:
@@ -95,6 +105,34 @@ class JobQueue:
         job = self.queue("poll").fetch_job(poll_job_id(fp))
         if job is not None:
             job.delete()
+
+    def enqueue_alert(self, alert_id: str, receiver_id: str, retry_base_s: float) -> bool:
+        """Enqueues `deliver_alert(alert_id, receiver_id)` once per alert and receiver; failed
+        deliveries come back with exponential backoff (the job returns an rq Retry).
+
+        Returns:
+            True if a job was enqueued, False if that delivery is already queued.
+        """
+        try:
+            self.queue("alerts").enqueue(
+                DELIVER_ALERT,
+                alert_id,
+                receiver_id,
+                retry_base_s,
+                job_id=f"alert-{alert_id}-{receiver_id}",
+                unique=True,
+                job_timeout=ALERT_JOB_TIMEOUT_S,
+                result_ttl=0,
+                failure_ttl=ALERT_FAILURE_TTL_S,
+            )
+        except DuplicateJobError:
+            return False
+        return True
+
+
+def alert_retry(retry_base_s: float) -> Retry:
+    """The rq Retry a failed delivery returns: ALERT_RETRIES more tries, 3 × longer each."""
+    return Retry(max=ALERT_RETRIES, interval=[retry_base_s * 3**n for n in range(ALERT_RETRIES)])
 
 
 @dataclass(frozen=True)

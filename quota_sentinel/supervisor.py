@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -135,6 +137,7 @@ class Supervisor:
         self.web_workers = web_workers
         self.redis: EmbeddedRedis | None = None
         self.children: list[Child] = []
+        self.metrics_dir: str | None = None
         self._stopping = False
         self._redis_not_before = 0.0
 
@@ -146,6 +149,10 @@ class Supervisor:
         env["QUOTA_SENTINEL_SECRET_KEY"] = resolve_secret_key(self.settings)
         if self.redis is not None:
             env["REDIS_URL"] = self.redis.url
+        if self.metrics_dir is not None:
+            # gunicorn's web processes add up their HTTP metrics here; a fresh folder per run,
+            # so counters start from zero like the processes do.
+            env["PROMETHEUS_MULTIPROC_DIR"] = self.metrics_dir
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
@@ -164,6 +171,7 @@ class Supervisor:
             if self.settings.embedded:
                 self.redis = EmbeddedRedis(self.settings.data_dir)
                 self.redis.start()
+            self.metrics_dir = tempfile.mkdtemp(prefix="qs-metrics-")
             env = self._child_env()
             self.children = children(self.settings, self.web_workers)
             for child in self.children:
@@ -238,4 +246,6 @@ class Supervisor:
                     child.stop()
         if self.redis is not None:
             self.redis.stop()
+        if self.metrics_dir is not None:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
         log.info("stopped")

@@ -39,6 +39,7 @@ ENV_FIXTURES = (
     "admin",
     "dev_fake",
     "short_http_timeout",
+    "webhooks",
 )
 
 
@@ -179,7 +180,7 @@ def drain(ctx: Context) -> Callable[[], int]:
 
     def run() -> int:
         names = queue_names(ctx.settings)
-        worker = SimpleWorker([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
+        worker = SimpleWorker(list(names.values()), connection=ctx.jobs.r)
         worker.work(burst=True)
         worker.refresh()  # rq 3 keeps the job counters in Redis only
         return worker.successful_job_count + worker.failed_job_count

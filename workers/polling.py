@@ -13,6 +13,7 @@ from quota_sentinel.providers.base import NotSupported, ProviderError, UsageResu
 from quota_sentinel.providers.registry import fetcher_for
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.forecast import trends_after_poll
+from quota_sentinel.services.poll_events import poll_recorded
 from quota_sentinel.store.accounts import Account
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 from workers import runtime
@@ -54,7 +55,9 @@ def poll_account(fp: str) -> str:
         with ctx.store.locks.kept(lock_key, token, POLL_LOCK_TTL_S):
             ctx.store.accounts.mark_attempt(fp, now)
             interval = _interval_s(ctx, subscribers)
-            return _poll(ctx, account, interval, now)
+            outcome = _poll(ctx, account, interval, now)
+            poll_recorded(ctx, account.provider, fp, interval, outcome, now)
+            return outcome
     finally:
         ctx.store.locks.release(lock_key, token)
 

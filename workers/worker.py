@@ -1,4 +1,4 @@
-"""The worker process: an RQ worker on the poll and maintenance queues."""
+"""The worker process: an RQ worker on the poll, maintenance and alerts queues."""
 
 from __future__ import annotations
 
@@ -34,10 +34,13 @@ def run(burst: bool = False) -> None:
     """
     ctx = runtime.context()
     names = queue_names(ctx.settings)
+    queues = [names["poll"], names["maintenance"], names["alerts"]]
     while True:
-        worker = PatientWorker([names["poll"], names["maintenance"]], connection=ctx.jobs.r)
+        worker = PatientWorker(queues, connection=ctx.jobs.r)
         try:
-            worker.work(burst=burst)
+            # The scheduler moves webhook deliveries waiting for their retry back onto their
+            # queue.
+            worker.work(burst=burst, with_scheduler=True)
         except redis.RedisError as exc:
             if not OUTAGE.stopping.is_set():
                 raise

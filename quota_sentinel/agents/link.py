@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from quota_sentinel.client import ApiError, Client, Expired, Unreachable
+from quota_sentinel.datadir import private_dir
 from quota_sentinel.switcher.credentials import claude_code, claude_credentials_file
 from quota_sentinel.switcher.server import data_dir, is_loopback, launch
 
@@ -112,17 +113,22 @@ class Link:
         return state if isinstance(state, dict) else {}
 
     def _save(self, state: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._private()
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(state, handle)
         os.replace(tmp, self.path)
 
+    def _private(self) -> None:
+        """The data directory and its agents/ folder, both 0700 (the state holds an API key)."""
+        private_dir(self.path.parent.parent)
+        private_dir(self.path.parent)
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[bool]:
         """Holds the project's lock; yields False when it could not be had within the budget."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._private()
         fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             while True:

@@ -5,12 +5,22 @@ from __future__ import annotations
 from flask import Flask
 
 from quota_sentinel import __version__
-from quota_sentinel.api import docs, health, instances, poll, providers, samples, status, team
+from quota_sentinel.api import (
+    docs,
+    health,
+    instances,
+    metrics,
+    poll,
+    providers,
+    samples,
+    status,
+    team,
+)
 from quota_sentinel.api.smorest import Api
 from quota_sentinel.web.schemas.status import ProviderStatusSchema
 
 API_PREFIX = "/v1"
-BLUEPRINTS = (instances, status, providers, poll, samples, health, team)
+BLUEPRINTS = (instances, status, providers, poll, samples, health, team, metrics)
 
 
 def init_api(app: Flask) -> Api:

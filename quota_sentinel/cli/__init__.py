@@ -6,6 +6,7 @@ import click
 
 from quota_sentinel import __version__
 from quota_sentinel.cli import agents
+from quota_sentinel.cli.alerts import alerts
 from quota_sentinel.cli.backtest import export_samples, replay
 from quota_sentinel.cli.client import guard, health, status
 from quota_sentinel.cli.probe import probe
@@ -32,6 +33,7 @@ for command in (
     switch,
     replay,
     export_samples,
+    alerts,
 ):
     main.add_command(command)
 main.add_command(probe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 import click
 
@@ -34,6 +35,9 @@ def web(host: str | None, port: int | None, web_workers: int) -> None:
     from quota_sentinel.supervisor import gunicorn_argv
 
     settings = load_settings(host=host, port=port)
+    if settings.metrics_dir is None:
+        # gunicorn's processes add up their HTTP metrics in one folder: a fresh one per run.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qs-metrics-")
     argv = gunicorn_argv(settings.host, settings.port, web_workers)
     os.execv(argv[0], argv)
 

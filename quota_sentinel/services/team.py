@@ -34,6 +34,8 @@ SPARKLINE_POINTS = 60
 # Seconds of history for a window whose length its name does not tell (e.g. a balance).
 DEFAULT_HISTORY_S = 24 * 3600
 MIN_HISTORY_S = 3600
+# The latest alerts listed under the accounts (the store keeps a few more, for a day).
+RECENT_ALERTS_SHOWN = 20
 
 # Cards are ordered by how much attention they need: RED, YELLOW, failing polls, GREEN, no data.
 _RANK = {Status.RED: 0, Status.YELLOW: 1, Status.GREEN: 3, Status.UNKNOWN: 4}
@@ -90,6 +92,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
         "summary": _summary(rows, len(members)),
         "accounts": rows,
         "instances": instance_rows,
+        "alerts": ctx.store.alerts.recent(RECENT_ALERTS_SHOWN),
     }
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import redis
 
 from quota_sentinel.store.accounts import AccountStore
+from quota_sentinel.store.alerts import AlertStore
+from quota_sentinel.store.counters import PollCounts
 from quota_sentinel.store.due import DueQueue
 from quota_sentinel.store.instances import InstanceStore
 from quota_sentinel.store.keys import LAST_TICK_TTL_S, Keys
@@ -28,6 +30,8 @@ class Store:
     due: DueQueue
     locks: Locks
     rate: RateLimiter
+    alerts: AlertStore
+    poll_counts: PollCounts
     reads: Reads
 
     @classmethod
@@ -42,6 +46,8 @@ class Store:
             due=DueQueue(r, keys),
             locks=Locks(r),
             rate=RateLimiter(r, keys),
+            alerts=AlertStore(r, keys),
+            poll_counts=PollCounts(r, keys),
             reads=Reads(r, keys),
         )
 

@@ -51,6 +51,7 @@ class AccountStore:
             k.snapshot(fp),
             k.samples(fp),
             k.history(fp),
+            k.alert_state(fp),
             k.weights(fp),
         ]
 

@@ -18,6 +18,13 @@ HISTORY_RETENTION_S = 35 * 24 * 3600
 DUE_LEASE_S = 30
 # Health reports "no scheduler tick" once this key is gone; ages below it are reported.
 LAST_TICK_TTL_S = 3600
+# Poll outcome counters live while polls keep coming; a month of silence resets them (a
+# counter reset is normal for Prometheus).
+POLL_COUNTS_TTL_S = 30 * 24 * 3600
+# Alerts: the per-transition dedup key, each stored alert and the recent list shown on the
+# dashboard live a day; the recent list keeps at most RECENT_ALERTS_MAX entries.
+ALERT_TTL_S = 24 * 3600
+RECENT_ALERTS_MAX = 50
 
 
 class Keys:
@@ -92,6 +99,32 @@ class Keys:
     def last_tick(self) -> str:
         """string: epoch s of the latest scheduler tick a worker ran. TTL: LAST_TICK_TTL_S."""
         return f"{self.prefix}lasttick"
+
+    def poll_counts(self) -> str:
+        """hash `provider|outcome` → polls (outcome: ok or the error code). TTL:
+        POLL_COUNTS_TTL_S, renewed by each increment."""
+        return f"{self.prefix}polls"
+
+    def alert_state(self, fp: str) -> str:
+        """hash: the last status each window was alerted at, `credentials` and `polling`
+        (ok / failing). TTL: the account's, renewed at each poll."""
+        return f"{self.prefix}acct:{fp}:alerting"
+
+    def alert(self, alert_id: str) -> str:
+        """string (JSON): one alert's generic body, read by its delivery jobs. TTL:
+        ALERT_TTL_S; written with SET NX, so it is also the transition's dedup key."""
+        return f"{self.prefix}alert:{alert_id}"
+
+    def recent_alerts(self) -> str:
+        """list of alert JSON, newest first, at most RECENT_ALERTS_MAX. TTL: ALERT_TTL_S,
+        renewed by each push."""
+        return f"{self.prefix}alerts"
+
+    def receivers_down(self) -> str:
+        """hash receiver id → JSON {label, since, alert}: receivers given up on after every
+        retry; a later delivery that succeeds removes its entry. TTL: ALERT_TTL_S, renewed
+        by each mark."""
+        return f"{self.prefix}webhooks:down"
 
     def pattern(self) -> str:
         """SCAN pattern matching every key of this deployment (maintenance and tests only)."""

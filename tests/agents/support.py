@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quota_sentinel.switcher.jsonc import loads
+from tests.netguard.sitecustomize import CHILD_ENV
 from tests.upstreams.claude import ClaudeFake, iso
 from tests.upstreams.server import Reply, Request
 
@@ -132,10 +133,10 @@ def make_claude_project(tmp_path: Path, access_token: str, url: str) -> ClaudePr
         }
     }
     (home / ".claude" / ".credentials.json").write_text(json.dumps(credentials))
-    project = tmp_path / "project"
+    project = tmp_path / f"project-{tmp_path.name}"  # the instance's name on a shared server
     (project / ".claude").mkdir(parents=True)
     shutil.copyfile(FIXTURES / "claude-settings.json", project / ".claude" / "settings.json")
-    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", *CHILD_ENV)
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
         HOME=str(home),

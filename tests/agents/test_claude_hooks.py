@@ -10,11 +10,13 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -96,11 +98,29 @@ def test_green_proceeds_silently_and_registers_a_claude_instance(tmp_path, claud
     subagent = project.run("PreToolUse", AGENT)
     assert (subagent.code, subagent.stdout, subagent.stderr) == (0, "", "")
 
+    assert _instances(sentinel, project) == ["claude"]  # one instance, however many hooks ran
+    # The instance's API key lives in a file only its owner can read.
+    data = Path(project.env["QUOTA_SENTINEL_DATA_DIR"])
+    [state] = (data / "agents").glob("claude-*.json")
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.parent.stat().st_mode) == stat.S_IMODE(data.stat().st_mode) == 0o700
+
+
+def _instances(sentinel: Sentinel, project: ClaudeProject) -> list[str]:
+    """The frameworks of the live instances named like the project (the admin's team view)."""
     team = requests.get(
         sentinel.url + "/v1/team", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
     ).json()
-    mine = [i for i in team["instances"] if i["project"] == "project"]
-    assert [i["framework"] for i in mine] == ["claude"]  # one instance, however many hooks ran
+    return [i["framework"] for i in team["instances"] if i["project"] == project.dir.name]
+
+
+def test_hooks_firing_at_once_share_one_instance(tmp_path, claude_fake, sentinel):
+    claude_fake.steady(37)
+    project = _project(tmp_path, claude_fake, sentinel.url)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # parallel subagent launches
+        runs = list(pool.map(lambda _: project.run("PreToolUse", AGENT), range(4)))
+    assert [r.code for r in runs] == [0, 0, 0, 0]
+    assert _instances(sentinel, project) == ["claude"]
 
 
 def test_red_blocks_the_prompt_with_the_window_and_its_reset(tmp_path, claude_fake, sentinel):

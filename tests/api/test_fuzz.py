@@ -1,6 +1,7 @@
 """Fuzzing the API from its own OpenAPI document (schemathesis): every operation gets valid and
-invalid requests, with the instance's key and with another or none; no answer may be a 5xx, and
-every 4xx must be the one error envelope {error, message, details?}.
+invalid requests, with the instance's key and with another or none; no answer may be a 5xx,
+every 4xx must be the one error envelope {error, message, details?}, and every body must have the
+schema and media type the spec declares for its status.
 
 The cases are derandomized (the same ones on every run, so CI never meets a new case by chance);
 FUZZ_RANDOM=1 draws fresh ones and FUZZ_EXAMPLES=<n> sets the cases per operation and mode.
@@ -18,12 +19,19 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.checks import (
+    Failure,
+    FailureGroup,
+    content_type_conformance,
+    response_schema_conformance,
+)
 
 from tests.factories import key_header, register
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 MIN_CASES = 2_000
 ENVELOPE_KEYS = {"error", "message", "details"}
+CONFORMANCE = [response_schema_conformance, content_type_conformance]
 # What a client can put into a header value: printable Latin-1 (HTTP headers are ISO-8859-1).
 HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=80).map(
     str.strip
@@ -112,6 +120,10 @@ class Fuzzer:
             self.reg = register(self.app.test_client())  # the fuzzer deregistered it
         self.seen.append(str(status))
         where = f"{case.method} {case.formatted_path} [{label}]"
+        try:  # the body has the declared schema (the envelope for every error) and media type
+            case.validate_response(response, checks=CONFORMANCE)
+        except (FailureGroup, Failure) as exc:
+            self.problems.append(f"{where}: {status} does not match the spec: {str(exc)[:400]}")
         if status >= 500:
             self.problems.append(f"{where}: {status} {response.text[:300]}")
         elif status >= 400:

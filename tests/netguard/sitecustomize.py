@@ -23,6 +23,8 @@ import sys
 import threading
 
 ENV = "TESTS_NETWORK_GUARD"
+# What a test that builds a child's environment from scratch must keep for the child to be guarded.
+CHILD_ENV = ("PYTHONPATH", ENV)
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 _INET = (socket.AF_INET, socket.AF_INET6)
 _lock = threading.Lock()

@@ -208,6 +208,19 @@
     );
   }
 
+  function alertItem(alert) {
+    const status = alert.event === "window.status_changed" ? alert.to : "RED";
+    return el(
+      "li",
+      { class: "alert" },
+      el("span", { class: "badge status-" + status }, alert.severity),
+      " ",
+      el("time", { datetime: alert.at }, new Date(alert.at).toLocaleString()),
+      " ",
+      alert.message,
+    );
+  }
+
   function summary(data) {
     const s = data.summary;
     const accounts = s.accounts === 1 ? "1 account" : s.accounts + " accounts";
@@ -227,6 +240,10 @@
     const rows = data.instances.map(instanceRow);
     document.querySelector("#instances tbody").replaceChildren(
       ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No live instances."))]),
+    );
+    const alerts = (data.alerts || []).map(alertItem);
+    document.getElementById("alerts").replaceChildren(
+      ...(alerts.length ? alerts : [el("li", { class: "empty" }, "No alerts in the last day.")]),
     );
     document.getElementById("summary").replaceChildren(...summary(data));
     document.getElementById("updated").textContent =

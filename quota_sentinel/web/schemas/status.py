@@ -74,6 +74,17 @@ class TokenStatusSchema(ma.Schema):
     allocation = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(AllocationSchema))
 
 
+class WebhookDownSchema(ma.Schema):
+    receiver = ma.fields.String(metadata={"description": "format and host, never the URL"})
+    since = ma.fields.String()
+    reason = ma.fields.String()
+
+
+class WebhooksHealthSchema(ma.Schema):
+    configured = ma.fields.Integer()
+    down = ma.fields.List(ma.fields.Nested(WebhookDownSchema))
+
+
 class HealthSchema(ma.Schema):
     status = ma.fields.String(
         metadata={
@@ -91,6 +102,11 @@ class HealthSchema(ma.Schema):
         allow_none=True, metadata={"description": "seconds since a scheduler tick last ran"}
     )
     workers = ma.fields.Integer(allow_none=True)
+    webhooks = ma.fields.Nested(
+        WebhooksHealthSchema,
+        allow_none=True,
+        metadata={"description": "receivers configured, and those given up on after retries"},
+    )
 
 
 class ProviderMapSchema(ma.Schema):

@@ -82,8 +82,34 @@ class TeamSummarySchema(ma.Schema):
     instances = ma.fields.Integer()
 
 
+class TeamAlertSchema(ma.Schema):
+    id = ma.fields.String()
+    event = ma.fields.String(
+        metadata={
+            "description": "window.status_changed, account.credentials_failed or "
+            "account.polls_failing"
+        }
+    )
+    severity = ma.fields.String(metadata={"description": "info, warning or critical"})
+    provider = ma.fields.String()
+    account = ma.fields.String(metadata={"description": "short fingerprint"})
+    plan = ma.fields.String(allow_none=True)
+    window = ma.fields.String(allow_none=True)
+    from_ = ma.fields.String(data_key="from", attribute="from", allow_none=True)
+    to = ma.fields.String()
+    utilization = ma.fields.Float(allow_none=True)
+    projected_exhaustion_min = ma.fields.Float(allow_none=True)
+    resets_at = ma.fields.String(allow_none=True)
+    at = ma.fields.String()
+    message = ma.fields.String()
+
+
 class TeamSchema(ma.Schema):
     generated_at = ma.fields.String(metadata={"description": "the server's time of the view"})
     summary = ma.fields.Nested(TeamSummarySchema)
     accounts = ma.fields.List(ma.fields.Nested(TeamAccountSchema))
     instances = ma.fields.List(ma.fields.Nested(TeamInstanceSchema))
+    alerts = ma.fields.List(
+        ma.fields.Nested(TeamAlertSchema),
+        metadata={"description": "the latest alerts (a day at most), newest first"},
+    )

@@ -1,0 +1,1 @@
+"""Webhook alerts: receivers from the environment, payload formats, signing and delivery."""
