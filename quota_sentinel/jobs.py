@@ -27,6 +27,8 @@ POLL_LOCK_TTL_S = 15
 # TICK_LATE_AFTER_S without one (generous: a tick waits behind polls in a busy worker).
 TICK_INTERVAL_S = 5
 TICK_LATE_AFTER_S = 6 * TICK_INTERVAL_S
+# Polls one worker process runs at once, one RQ worker per thread (workers/worker.py).
+POLL_THREADS = 4
 # A unique job id stays taken while the job hash lives. A finished poll's hash is deleted at
 # once (result_ttl 0; nothing reads poll results): a kept hash refused the next poll of the
 # account (POST /v1/poll, or a tick after a slow poll), and the claimed due entry then waited
