@@ -176,11 +176,17 @@ def _rate(f: Fit | None) -> float | None:
     return None if f is None else f.lower
 
 
+def _same_window(previous: Trend | None, segment: Sequence[Sample], start: float) -> bool:
+    """Whether the previous poll's trend is of this window and inside the horizon (the worker
+    sees only the horizon's samples, so a replay that sees more must judge by the same)."""
+    if previous is None:
+        return False
+    return max(segment[0].t, start) <= previous.t < segment[-1].t
+
+
 def _held(previous: Trend | None, segment: Sequence[Sample], start: float) -> float | None:
-    """The previous poll's rate, if it belongs to this window and is still inside the horizon."""
-    if previous is None or previous.velocity is None:
-        return None
-    if previous.t < max(segment[0].t, start) or previous.t >= segment[-1].t:
+    """The previous poll's rate, if it is of this window and inside the horizon."""
+    if previous is None or previous.velocity is None or not _same_window(previous, segment, start):
         return None
     return previous.velocity
 
@@ -230,13 +236,13 @@ def observe(
     second = short_rate is not None and (long_rate is None or short_rate > long_rate)
     velocity = short_rate if second else long_rate
     chosen = short_fit if second else long_fit
-    held = _held(previous, segment, now - horizon_min * 60.0)
+    start = now - horizon_min * 60.0
+    held = _held(previous, segment, start)
     if velocity is not None and held is not None and chosen is not None:
         velocity = max(velocity, min(held, chosen.slope))
     level = latest.utilization
-    if previous is not None and previous.level is not None:
-        if segment[0].t <= previous.t < latest.t:
-            level = max(level, previous.level)
+    if _same_window(previous, segment, start) and previous.level is not None:
+        level = max(level, previous.level)
     return Trend(
         t=latest.t,
         utilization=latest.utilization,
