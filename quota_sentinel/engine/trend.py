@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .samples import Sample
-from .velocity import current_segment
+from .velocity import RESET_DROP_TOLERANCE, current_segment
 
 # Minutes. The second-opinion fit looks back this far (or SHORT_FIT_GAPS poll gaps if longer).
 SHORT_HORIZON_MIN = 15.0
@@ -143,9 +143,10 @@ class Trend:
         lookahead_min: Longest gap between the samples in the horizon: how long until the
             window may next be looked at.
         samples_used: Samples in the long fit.
-        level: The highest reading of this window so far (None in trends stored before it
-            was kept): within a window usage never flows back, so projections start from it
-            and a noisy reading below it cannot pull a RED window back to YELLOW.
+        level: The highest reading of this window so far, unless a later one fell by more
+            than RESET_DROP_TOLERANCE points (None in trends stored before it was kept):
+            within a window usage does not flow back, so projections start from it and a
+            noisy reading below it cannot pull a RED window back to YELLOW.
     """
 
     t: float
@@ -242,7 +243,10 @@ def observe(
         velocity = max(velocity, min(held, chosen.slope))
     level = latest.utilization
     if _same_window(previous, segment, start) and previous.level is not None:
-        level = max(level, previous.level)
+        # A dip within the noise tolerance is noise; a larger drop is real (a rolling window
+        # shedding old usage, a provider's correction) and is believed.
+        if previous.level - level <= RESET_DROP_TOLERANCE:
+            level = max(level, previous.level)
     return Trend(
         t=latest.t,
         utilization=latest.utilization,
