@@ -210,7 +210,9 @@ def _play(rows: list[TraceRow], options: ReplayOptions) -> list[_Point]:
             series = acct.samples.setdefault(row.window, [])
             series.append(Sample(row.t, row.utilization, row.resets_at))
             horizon = horizon_for(options.horizon_min, interval)
-            acct.trends[row.window] = observe(series, now=row.t, horizon_min=horizon)
+            acct.trends[row.window] = observe(
+                series, now=row.t, horizon_min=horizon, previous=acct.trends.get(row.window)
+            )
             names = [row.window]
         else:
             names = sorted(acct.trends)

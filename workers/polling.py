@@ -129,7 +129,7 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
         error=None,
         failures=0,
         next_poll_at=now + delay,
-        trends=trends_after_poll(ctx, fp, sample, interval),
+        trends=trends_after_poll(ctx, fp, sample, interval, previous),
         interval_s=interval,
     )
     state = dict(result.state) if result.state is not None else None

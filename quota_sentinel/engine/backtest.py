@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .samples import Sample
-from .status import Status, WindowForecast, forecast_window
+from .status import Status, WindowForecast, grade
+from .trend import Trend, observe
 from .velocity import split_segments
 
 _ALARMS = (Status.YELLOW, Status.RED)
@@ -30,7 +31,8 @@ def run_window(
     safety_margin_min: float,
     horizon_min: float = 60.0,
 ) -> list[TracePoint]:
-    """Forecast at every sample, seeing only the samples up to it, as live polling would.
+    """Forecast at every sample, seeing only the samples up to it (and the trend of the sample
+    before), as live polling would.
 
     Args:
         samples: One window's samples in any order; they are replayed sorted by t.
@@ -42,19 +44,13 @@ def run_window(
         One point per sample, in time order.
     """
     ordered = sorted(samples, key=lambda s: s.t)
-    return [
-        TracePoint(
-            t=sample.t,
-            forecast=forecast_window(
-                ordered[: i + 1],
-                cap=cap,
-                now=sample.t,
-                safety_margin_min=safety_margin_min,
-                horizon_min=horizon_min,
-            ),
-        )
-        for i, sample in enumerate(ordered)
-    ]
+    points: list[TracePoint] = []
+    trend: Trend | None = None
+    for i, sample in enumerate(ordered):
+        trend = observe(ordered[: i + 1], now=sample.t, horizon_min=horizon_min, previous=trend)
+        forecast = grade(trend, cap=cap, now=sample.t, safety_margin_min=safety_margin_min)
+        points.append(TracePoint(t=sample.t, forecast=forecast))
+    return points
 
 
 @dataclass(frozen=True)

@@ -203,9 +203,11 @@ def grade(
     if resets_at is not None and resets_at < at:
         resets_at = None
     until_reset = None if resets_at is None else (resets_at - at) / 60.0
-    minutes = minutes_to_cap(trend.utilization, trend.velocity, cap)
+    # Projections start from the highest reading of the window so far (see Trend.level).
+    level = trend.utilization if trend.level is None else max(trend.level, trend.utilization)
+    minutes = minutes_to_cap(level, trend.velocity, cap)
     status = window_status(
-        trend.utilization,
+        level,
         trend.velocity,
         cap,
         safety_margin_min,
@@ -217,12 +219,12 @@ def grade(
         utilization=trend.utilization,
         velocity_pct_per_hour=trend.velocity,
         projected_exhaustion_min=minutes,
-        projected_at_reset=projected_at_reset(trend.utilization, trend.velocity, resets_at, at),
+        projected_at_reset=projected_at_reset(level, trend.velocity, resets_at, at),
         resets_at=resets_at,
         cap=cap,
         status=status,
         samples_used=trend.samples_used,
-        outlook=outlook_of(status, trend.utilization, minutes, until_reset, cap),
+        outlook=outlook_of(status, level, minutes, until_reset, cap),
         stale=fresh.stale,
     )
 

@@ -143,6 +143,9 @@ class Trend:
         lookahead_min: Longest gap between the samples in the horizon: how long until the
             window may next be looked at.
         samples_used: Samples in the long fit.
+        level: The highest reading of this window so far (None in trends stored before it
+            was kept): within a window usage never flows back, so projections start from it
+            and a noisy reading below it cannot pull a RED window back to YELLOW.
     """
 
     t: float
@@ -154,6 +157,7 @@ class Trend:
     noise: float
     lookahead_min: float
     samples_used: int
+    level: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (floats unrounded; non-finite ones become None)."""
@@ -172,16 +176,41 @@ def _rate(f: Fit | None) -> float | None:
     return None if f is None else f.lower
 
 
-def observe(samples: Sequence[Sample], *, now: float, horizon_min: float = 60.0) -> Trend | None:
-    """The trend of one window at `now`, from its samples.
+def _held(previous: Trend | None, segment: Sequence[Sample], start: float) -> float | None:
+    """The previous poll's rate, if it belongs to this window and is still inside the horizon."""
+    if previous is None or previous.velocity is None:
+        return None
+    if previous.t < max(segment[0].t, start) or previous.t >= segment[-1].t:
+        return None
+    return previous.velocity
+
+
+def observe(
+    samples: Sequence[Sample],
+    *,
+    now: float,
+    horizon_min: float = 60.0,
+    previous: Trend | None = None,
+) -> Trend | None:
+    """The trend of one window at `now`, from its samples and the trend of the poll before.
 
     Samples later than `now` are ignored (in a replay they are the future); samples before the
     last detected reset belong to an earlier window and are ignored too.
+
+    The rate is held, not re-estimated from scratch: a bound two standard errors down wobbles
+    from poll to poll (whole-percent readings climb in steps), and a status near its RED
+    threshold would flap with it. So the previous poll's rate stands as long as the fitted
+    slope still reaches it; only a slope below it (the burn really slowing) brings it down.
+    This is the hysteresis for leaving RED, sized by the noise the bound already carries. The
+    same holds for the level projections start from: the highest reading of the window so far,
+    not the latest, which noise may have pulled down.
 
     Args:
         samples: The window's samples in any order.
         now: The moment of the poll, epoch seconds.
         horizon_min: The long fit's look-back, minutes (see horizon_for).
+        previous: The trend of the window's previous poll (ignored unless it is of the same
+            window and inside the horizon).
 
     Returns:
         The trend, or None without any sample up to now.
@@ -199,14 +228,24 @@ def observe(samples: Sequence[Sample], *, now: float, horizon_min: float = 60.0)
     short_fit = fit(short) if len(short) >= MIN_FIT_SAMPLES else None
     short_rate = _rate(short_fit)
     second = short_rate is not None and (long_rate is None or short_rate > long_rate)
+    velocity = short_rate if second else long_rate
+    chosen = short_fit if second else long_fit
+    held = _held(previous, segment, now - horizon_min * 60.0)
+    if velocity is not None and held is not None and chosen is not None:
+        velocity = max(velocity, min(held, chosen.slope))
+    level = latest.utilization
+    if previous is not None and previous.level is not None:
+        if segment[0].t <= previous.t < latest.t:
+            level = max(level, previous.level)
     return Trend(
         t=latest.t,
         utilization=latest.utilization,
         resets_at=latest.resets_at,
-        velocity=short_rate if second else long_rate,
+        velocity=velocity,
         long_velocity=long_fit.slope if long_fit else None,
         short_velocity=short_rate if second else None,
         noise=long_fit.noise if long_fit else 0.0,
         lookahead_min=max(gaps, default=0.0),
         samples_used=len(window),
+        level=level,
     )

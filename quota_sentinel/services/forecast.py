@@ -25,20 +25,26 @@ def series_of(samples: Iterable[StoredSample]) -> dict[str, list[Sample]]:
 
 
 def trends_after_poll(
-    ctx: Context, fp: str, sample: StoredSample, interval_s: float
+    ctx: Context,
+    fp: str,
+    sample: StoredSample,
+    interval_s: float,
+    previous: Snapshot | None,
 ) -> dict[str, dict[str, Any]]:
     """Each window's Trend (as JSON) once `sample`, a successful poll at sample.t, is in.
 
     Args:
         fp: the account; its recent samples within the velocity horizon are read.
         interval_s: the account's poll interval, which widens the horizon for slow pollers.
+        previous: the account's snapshot before this poll: its trends carry the held rate.
     """
     horizon = horizon_for(ctx.settings.velocity_horizon_min, interval_s)
     recent = ctx.store.snapshots.samples_since([fp], sample.t - horizon * 60.0).get(fp, [])
     series = series_of([s for s in recent if s.t != sample.t] + [sample])
     trends = {}
     for name in sample.windows:
-        trend = observe(series[name], now=sample.t, horizon_min=horizon)
+        before = trend_of(previous, name) if previous is not None else None
+        trend = observe(series[name], now=sample.t, horizon_min=horizon, previous=before)
         if trend is not None:
             trends[name] = trend.to_json()
     return trends

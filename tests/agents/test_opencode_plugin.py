@@ -17,12 +17,15 @@ from click.testing import CliRunner
 
 from quota_sentinel.cli import main
 from quota_sentinel.switcher.jsonc import loads
+from tests.netguard.sitecustomize import CHILD_ENV
 from tests.switcher.e2e import Project, Upstreams, make_project, upstreams
 from tests.switcher.sentinel import free_port
 from tests.switcher.support import DEEPSEEK, ZAI, copy_fixture
 
 HARNESS = Path(__file__).parent / "opencode_harness.mjs"
-NODE = shutil.which("node") or "/usr/bin/node"
+NODE = shutil.which("node")
+# Like the dashboard's Chromium, Node is a Debian program (.ci/run installs `nodejs`).
+pytestmark = pytest.mark.skipif(NODE is None, reason="no node: sudo apt-get install nodejs")
 RUN_TIMEOUT_S = 600
 
 
@@ -44,9 +47,11 @@ def _installed(tmp_path: Path, *options: str) -> Project:
 def _drive(project: Project, url: str, *steps: str) -> dict[str, Any]:
     env = {k: v for k, v in project.env.items() if v is not None}
     env.update(QUOTA_SENTINEL_URL=url, PATH=os.environ.get("PATH", ""))
+    # The network guard follows the plugin's Python children (README, Development).
+    env.update({k: os.environ[k] for k in CHILD_ENV if k in os.environ})
     plugin = project.dir / ".opencode" / "plugins" / "quota-sentinel.js"
     done = subprocess.run(
-        [NODE, str(HARNESS), str(plugin), str(project.dir), json.dumps(list(steps))],
+        [str(NODE), str(HARNESS), str(plugin), str(project.dir), json.dumps(list(steps))],
         capture_output=True,
         text=True,
         env=env,
@@ -55,11 +60,6 @@ def _drive(project: Project, url: str, *steps: str) -> dict[str, Any]:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-def test_node_is_there_to_run_the_plugin():
-    done = subprocess.run([NODE, "--version"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stdout.startswith("v")
 
 
 def test_idle_switches_a_red_model_and_toasts_it(tmp_path, up):
