@@ -46,9 +46,15 @@ def _check_signature(request, now: float) -> None:
     assert hmac.compare_digest(v1, expected) and abs(int(t) - now) <= 300
 
 
+def _ms(epoch_s: float) -> int:
+    return int(epoch_s * 1000)
+
+
 def _go_red(zai, client, clock, drain) -> dict:
+    """An instance whose Z.ai 5h window goes from 20 % to 91 % in a minute (resetting in 2 h)."""
     reg = register(client)
-    zai.set_usage(five_hour=20, weekly=10)
+    resets = _ms(clock.now + 2 * 3600)
+    zai.set_usage(five_hour=20, weekly=10, reset_5h_ms=resets)
     poll_now(client, reg["api_key"], drain)
     clock.advance(60)
     zai.set_usage(five_hour=91, weekly=10)
@@ -100,7 +106,7 @@ def test_back_to_green_is_an_alert_and_an_unchanged_status_is_not(
     clock.advance(60)
     poll_now(client, reg["api_key"], drain)  # still RED: nothing new
     clock.advance(60)
-    zai.set_usage(five_hour=3, weekly=10)  # the window reset
+    zai.set_usage(five_hour=3, weekly=10, reset_5h_ms=_ms(clock.now + 5 * 3600))  # a reset
     poll_now(client, reg["api_key"], drain)
 
     deliver(lambda: len(webhooks.posts(webhooks.ok)) == 2)
@@ -161,7 +167,7 @@ def test_one_transition_judged_by_two_workers_at_once_is_one_alert(
     sample = StoredSample(
         now, {n: (w["utilization"], w["resets_at"]) for n, w in red.windows.items()}
     )
-    red = replace(red, trends=trends_after_poll(ctx, fp, sample, 300), interval_s=300)
+    red = replace(red, trends=trends_after_poll(ctx, fp, sample, 300, snap), interval_s=300)
     assert ctx.store.snapshots.record(fp, red, sample, None)
     judges = [Context.build(settings) for _ in range(2)]
     barrier = threading.Barrier(2)
@@ -217,9 +223,11 @@ def test_filters_pick_receivers_and_a_receiver_back_up_leaves_health(
     down = client.get("/v1/health").get_json()["webhooks"]["down"]
     assert [d["receiver"] for d in down] == ["generic 127.0.0.1"]
 
-    for usage in (50, 93):  # back to GREEN (info: below flaky's minimum), then RED again
+    # A reset: back to GREEN (info: below flaky's minimum), then RED again.
+    resets = _ms(clock.now + 5 * 3600)
+    for usage in (50, 93):
         clock.advance(60)
-        zai.set_usage(five_hour=usage, weekly=10)
+        zai.set_usage(five_hour=usage, weekly=10, reset_5h_ms=resets)
         poll_now(client, reg["api_key"], drain)
     deliver(lambda: not ctx.store.alerts.down())
 
