@@ -19,6 +19,8 @@ REAP_EXPIRED = "workers.maintenance.reap_expired"
 DELIVER_ALERT = "workers.alerting.deliver_alert"
 
 POLL_JOB_TIMEOUT_S = 60
+# Polls one worker process runs at once, one RQ worker per thread (workers/worker.py).
+POLL_THREADS = 4
 # A unique job id stays taken while the job hash lives. A finished poll's hash is deleted at
 # once (result_ttl 0; nothing reads poll results): a kept hash refused the next poll of the
 # account (POST /v1/poll, or a tick after a slow poll), and the claimed due entry then waited

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from quota_sentinel.cli import main
 from quota_sentinel.embedded import socket_path_for
+from quota_sentinel.jobs import POLL_THREADS
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.zai import ZaiFake
 from tests.waiting import http_ok, wait_until
@@ -136,7 +137,9 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
 
         runner = CliRunner()
         result = runner.invoke(main, ["health", "--url", server.url])
-        assert result.exit_code == 0 and result.output.startswith("ok: redis ok, workers 1")
+        assert result.exit_code == 0 and result.output.startswith(
+            f"ok: redis ok, workers {POLL_THREADS}"
+        )
         result = runner.invoke(main, ["status", "--url", server.url, "--api-key", reg["api_key"]])
         assert result.exit_code == 0, result.output
         assert "cli (opencode): PROCEED" in result.output

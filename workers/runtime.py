@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 from quota_sentinel.config import Settings
 from quota_sentinel.providers.http import ClientFactory
 from quota_sentinel.services.context import Context
 
 _context: Context | None = None
-_http: dict[str, ClientFactory] = {}
+# Per thread and provider: the worker's threads poll at once and keep their own sessions.
+_http: dict[tuple[int, str], ClientFactory] = {}
+_lock = threading.Lock()
 
 
 def context() -> Context:
@@ -19,11 +23,13 @@ def context() -> Context:
 
 
 def http_for(provider: str) -> ClientFactory:
-    """One ClientFactory (pooled sessions) per provider per process."""
+    """One ClientFactory (pooled sessions) per provider per thread of the process."""
     ctx = context()
-    if provider not in _http:
-        _http[provider] = ClientFactory(provider, ctx.settings)
-    return _http[provider]
+    key = (threading.get_ident(), provider)
+    with _lock:
+        if key not in _http:
+            _http[key] = ClientFactory(provider, ctx.settings)
+        return _http[key]
 
 
 def install(ctx: Context) -> None:
@@ -36,7 +42,8 @@ def install(ctx: Context) -> None:
 def reset() -> None:
     """Forgets everything built so far (tests call it between cases)."""
     global _context
-    for factory in _http.values():
-        factory.close()
-    _http.clear()
+    with _lock:
+        for factory in _http.values():
+            factory.close()
+        _http.clear()
     _context = None

@@ -10,7 +10,7 @@ import click
 
 from quota_sentinel.cli.common import fail, load_settings
 from quota_sentinel.errors import ConfigError
-from quota_sentinel.jobs import SCHEDULER_ENTRY, WORKER_ENTRY, run_entry
+from quota_sentinel.jobs import POLL_THREADS, SCHEDULER_ENTRY, WORKER_ENTRY, run_entry
 from quota_sentinel.logconfig import configure_logging
 
 _HOST = click.option("--host", help="Bind address [QUOTA_SENTINEL_HOST, default 127.0.0.1].")
@@ -61,11 +61,18 @@ def start(host: str | None, port: int | None, web_workers: int) -> None:
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
-def worker(burst: bool) -> None:
-    """Run an RQ worker for polls and maintenance (needs REDIS_URL or a running `start`)."""
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=POLL_THREADS,
+    show_default=True,
+    help="Polls run at once (one RQ worker per thread).",
+)
+def worker(burst: bool, threads: int) -> None:
+    """Run RQ workers for polls and maintenance (needs REDIS_URL or a running `start`)."""
     configure_logging(load_settings(), "worker")
     try:
-        run_entry(WORKER_ENTRY, burst=burst)
+        run_entry(WORKER_ENTRY, burst=burst, threads=threads)
     except ConfigError as exc:
         fail(exc.message)
 
