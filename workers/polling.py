@@ -9,7 +9,7 @@ from typing import Any
 
 from quota_sentinel.jobs import POLL_LOCK_TTL_S
 from quota_sentinel.logconfig import log_context
-from quota_sentinel.providers.base import NotSupported, ProviderError, UsageResult
+from quota_sentinel.providers.base import NotSupported, ProviderError, UsageResult, WindowUsage
 from quota_sentinel.providers.registry import fetcher_for
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.forecast import trends_after_poll
@@ -115,12 +115,12 @@ def _poll(ctx: Context, account: Account, interval: int, now: float) -> str:
         )
         return f"error:{exc.code}"
     delay = interval * (1 - random.uniform(0, JITTER_FRACTION))
-    windows = {
-        name: {"utilization": w.utilization, "resets_at": w.resets_at, "metadata": dict(w.metadata)}
-        for name, w in result.windows.items()
-    }
+    windows = dict(result.windows)
     sample = StoredSample(
-        now, {n: (w.utilization, w.resets_at) for n, w in result.windows.items()}, None, interval
+        now,
+        {n: WindowUsage(w.utilization, w.resets_at) for n, w in windows.items()},
+        None,
+        interval,
     )
     snapshot = Snapshot(
         polled_at=now,

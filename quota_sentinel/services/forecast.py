@@ -19,8 +19,10 @@ def series_of(samples: Iterable[StoredSample]) -> dict[str, list[Sample]]:
     """Stored polls → each window's engine samples, oldest first (failed polls carry none)."""
     series: dict[str, list[Sample]] = {}
     for stored in sorted(samples, key=lambda s: s.t):
-        for name, (utilization, resets_at) in stored.windows.items():
-            series.setdefault(name, []).append(Sample(stored.t, utilization, resets_at))
+        for name, window in stored.windows.items():
+            series.setdefault(name, []).append(
+                Sample(stored.t, window.utilization, window.resets_at)
+            )
     return series
 
 
@@ -61,7 +63,7 @@ def trend_of(snap: Snapshot, name: str) -> Trend | None:
     if last is None:
         return None
     at = snap.ok_at if snap.ok_at is not None else snap.polled_at
-    return Trend(at, last["utilization"], last.get("resets_at"), None, None, None, 0.0, 0.0, 1)
+    return Trend(at, last.utilization, last.resets_at, None, None, None, 0.0, 0.0, 1)
 
 
 def freshness_of(snap: Snapshot, interval_s: float, now: float) -> Freshness:

@@ -37,9 +37,14 @@ def export_samples(ctx: Context, inst: Instance | None, since: float) -> list[di
                 common["poll_interval_s"] = sample.interval_s
             if sample.error is not None:
                 rows.append({**common, "error": sample.error})
-            for window, (utilization, resets_at) in sorted(sample.windows.items()):
+            for name, window in sorted(sample.windows.items()):
                 rows.append(
-                    {**common, "window": window, "utilization": utilization, "resets_at": resets_at}
+                    {
+                        **common,
+                        "window": name,
+                        "utilization": window.utilization,
+                        "resets_at": window.resets_at,
+                    }
                 )
     rows.sort(key=lambda r: (r["t"], r["provider"], r.get("window", "")))
     return rows

@@ -123,7 +123,7 @@ def _evaluate_account(
             safety_margin_min=ctx.settings.safety_margin_min,
             fresh=fresh,
         )
-        windows[name] = window_view(forecast, cap, last.get("metadata"))
+        windows[name] = window_view(forecast, cap, dict(last.metadata))
     status = worst_status(Status(w["status"]) for w in windows.values())
     return AccountView(provider, fp, snap, subscribers, share, status, windows, fresh)
 

@@ -130,7 +130,7 @@ def sparkline(
     """The window's samples since `since` as [[t, utilization], …], oldest first; more than
     SPARKLINE_POINTS are thinned to the last sample of each of that many equal time slices."""
     points = [
-        [round(s.t, 3), round(s.windows[window][0], 2)]
+        [round(s.t, 3), round(s.windows[window].utilization, 2)]
         for s in sorted(samples, key=lambda s: s.t)
         if window in s.windows and since <= s.t <= now
     ]

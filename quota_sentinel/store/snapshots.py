@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 
+from quota_sentinel.providers.base import WindowUsage
 from quota_sentinel.store.keys import (
     HISTORY_RETENTION_S,
     HISTORY_SLOT_S,
@@ -48,15 +49,15 @@ return 1
 class Snapshot:
     """The last poll of an account. Times are epoch seconds.
 
-    `windows` holds the last *good* data (name → {utilization, resets_at, metadata}); after a
-    failed poll it is kept and `error` says what went wrong. `trends` holds, per window, the
+    `windows` holds the last *good* data (name → WindowUsage, as the provider read it); after
+    a failed poll it is kept and `error` says what went wrong. `trends` holds, per window, the
     engine's Trend (as JSON) computed by the worker at the last good poll, so a reader only
     grades it; `interval_s` is the poll interval the worker used.
     """
 
     polled_at: float
     ok_at: float | None = None
-    windows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    windows: dict[str, WindowUsage] = field(default_factory=dict)
     plan: str | None = None
     error: dict[str, str] | None = None
     failures: int = 0
@@ -65,26 +66,54 @@ class Snapshot:
     interval_s: float | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["windows"] = {name: _window_json(w) for name, w in self.windows.items()}
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Snapshot:
         data = json.loads(text)
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["windows"] = {
+            name: _window_from_json(w) for name, w in (data.get("windows") or {}).items()
+        }
+        return cls(**fields)
+
+
+def _window_json(window: WindowUsage) -> dict[str, Any]:
+    """A window as the snapshot stores it: {utilization, resets_at, metadata}."""
+    return {
+        "utilization": window.utilization,
+        "resets_at": window.resets_at,
+        "metadata": dict(window.metadata),
+    }
+
+
+def _window_from_json(data: dict[str, Any]) -> WindowUsage:
+    """A stored window back as a WindowUsage (a snapshot of any earlier version: a missing
+    reset or metadata reads as none)."""
+    return WindowUsage(
+        utilization=data["utilization"],
+        resets_at=data.get("resets_at"),
+        metadata=data.get("metadata") or {},
+    )
 
 
 @dataclass(frozen=True)
 class StoredSample:
-    """One poll: every window's (utilization %, resets_at epoch s) by name, or, for a failed
-    poll, no windows and the error's code; with the poll interval in force (seconds)."""
+    """One poll: every window's usage by name (utilization and reset; metadata is not kept
+    in samples), or, for a failed poll, no windows and the error's code; with the poll
+    interval in force (seconds). Stored as {"t", "windows": {name: [utilization, resets_at]},
+    "error"?, "interval"?}."""
 
     t: float
-    windows: dict[str, tuple[float, float | None]]
+    windows: dict[str, WindowUsage]
     error: str | None = None
     interval_s: float | None = None
 
     def to_json(self) -> str:
-        data: dict[str, Any] = {"t": self.t, "windows": self.windows}
+        windows = {name: [w.utilization, w.resets_at] for name, w in self.windows.items()}
+        data: dict[str, Any] = {"t": self.t, "windows": windows}
         if self.error is not None:
             data["error"] = self.error
         if self.interval_s is not None:
@@ -96,7 +125,10 @@ class StoredSample:
         row = json.loads(text)
         return cls(
             t=row["t"],
-            windows={w: tuple(v) for w, v in row["windows"].items()},
+            windows={
+                name: WindowUsage(utilization, resets_at)
+                for name, (utilization, resets_at) in row["windows"].items()
+            },
             error=row.get("error"),
             interval_s=row.get("interval"),
         )

@@ -164,11 +164,9 @@ def test_one_transition_judged_by_two_workers_at_once_is_one_alert(
     # A RED outcome recorded as a poll records it, then judged by two workers at once.
     snap = ctx.store.snapshots.get(fp)
     now = clock.advance(60)
-    red_5h = {**snap.windows["5h"], "utilization": 95.0}
+    red_5h = replace(snap.windows["5h"], utilization=95.0)
     red = replace(snap, polled_at=now, ok_at=now, windows={**snap.windows, "5h": red_5h})
-    sample = StoredSample(
-        now, {n: (w["utilization"], w["resets_at"]) for n, w in red.windows.items()}
-    )
+    sample = StoredSample(now, dict(red.windows))
     red = replace(red, trends=trends_after_poll(ctx, fp, sample, 300, snap), interval_s=300)
     assert ctx.store.snapshots.record(fp, red, sample, None)
     judges = [Context.build(settings) for _ in range(2)]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from quota_sentinel.engine.windows import window_length_s
+from quota_sentinel.providers.base import WindowUsage
 from quota_sentinel.services.team import SPARKLINE_POINTS, history_span_s, outlook, sparkline
 from quota_sentinel.store.keys import HISTORY_RETENTION_S
 from quota_sentinel.store.snapshots import StoredSample
@@ -267,7 +268,7 @@ def test_history_span_covers_monthly_windows_and_is_clamped_to_what_the_store_ke
 
 def test_sparkline_is_bounded_and_keeps_the_latest_sample_of_each_slice():
     now = 1_000_000.0
-    samples = [StoredSample(now - 18000 + i * 15, {"5h": (i / 12, None)}) for i in range(1201)]
+    samples = [StoredSample(now - 18000 + i * 15, {"5h": WindowUsage(i / 12)}) for i in range(1201)]
 
     points = sparkline(samples, "5h", now - 18000, now)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from quota_sentinel.providers.base import WindowUsage
 from quota_sentinel.store.keys import HISTORY_SLOT_S, SAMPLE_MAX_COUNT
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 from tests.factories import register
@@ -15,7 +16,7 @@ def _fp(ctx, client) -> str:
 
 
 def _record(ctx, fp: str, t: float, utilization: float) -> None:
-    sample = StoredSample(t, {"mcp_monthly": (utilization, None)})
+    sample = StoredSample(t, {"mcp_monthly": WindowUsage(utilization)})
     assert ctx.store.snapshots.record(fp, Snapshot(polled_at=t, ok_at=t), sample, None)
 
 
@@ -48,7 +49,7 @@ def test_history_drops_samples_older_than_35_days(ctx, client):
     _record(ctx, fp, start + 36 * DAY_S, 20.0)
 
     history = ctx.store.snapshots.history_since([fp], 0)[fp]
-    assert [s.windows["mcp_monthly"][0] for s in history] == [20.0]
+    assert [s.windows["mcp_monthly"].utilization for s in history] == [20.0]
 
 
 def test_history_expires_with_the_account(ctx, client, redis_client):

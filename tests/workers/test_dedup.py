@@ -124,7 +124,7 @@ def test_two_keys_of_one_provider_keep_separate_samples(zai, client, ctx, clock,
     second_samples = [
         s for s in ctx.store.snapshots.samples_since([fp_second], 0)[fp_second] if s.error is None
     ]
-    assert [s.windows["5h"][0] for s in first_samples] == [10]
-    assert [s.windows["5h"][0] for s in second_samples] == [70]
+    assert [s.windows["5h"].utilization for s in first_samples] == [10]
+    assert [s.windows["5h"].utilization for s in second_samples] == [70]
     assert providers_view(client, first)["zai"]["windows"]["5h"]["utilization"] == 10
     assert providers_view(client, second)["zai"]["windows"]["5h"]["utilization"] == 70

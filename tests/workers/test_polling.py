@@ -35,13 +35,13 @@ def test_poll_of_zai_writes_snapshot_and_sample(zai, client, ctx, clock) -> None
     assert snap.error is None and snap.failures == 0
     assert snap.polled_at == snap.ok_at == clock.now
     assert snap.plan == "pro"
-    assert snap.windows["5h"]["utilization"] == 41
-    assert snap.windows["5h"]["resets_at"] == pytest.approx(reset, abs=0.001)
-    assert snap.windows["weekly"]["utilization"] == 18
-    assert snap.windows["mcp_monthly"]["utilization"] == pytest.approx(13.7)
+    assert snap.windows["5h"].utilization == 41
+    assert snap.windows["5h"].resets_at == pytest.approx(reset, abs=0.001)
+    assert snap.windows["weekly"].utilization == 18
+    assert snap.windows["mcp_monthly"].utilization == pytest.approx(13.7)
     samples = ctx.store.snapshots.samples_since([fp], 0)[fp]
     assert [s.t for s in samples] == [clock.now]
-    assert samples[0].windows["5h"][0] == 41
+    assert samples[0].windows["5h"].utilization == 41
     assert ctx.store.last_poll_at() == clock.now
 
 
@@ -58,10 +58,12 @@ def test_poll_of_deepseek_writes_snapshot_sample_and_reference(
     assert deepseek.calls == 2
     assert deepseek.requests[-1].headers["authorization"] == f"Bearer {DEEPSEEK_KEY}"
     snap = ctx.store.snapshots.get(fp)
-    assert snap.windows["balance"]["utilization"] == pytest.approx(25.0)
-    assert snap.windows["balance"]["metadata"]["total_balance"] == 7.5
+    assert snap.windows["balance"].utilization == pytest.approx(25.0)
+    assert snap.windows["balance"].metadata["total_balance"] == 7.5
     assert ctx.store.accounts.get(fp).state == {"reference_balance": 10.0, "currency": "USD"}
-    assert [s.windows["balance"][0] for s in ctx.store.snapshots.samples_since([fp], 0)[fp]] == [
+    assert [
+        s.windows["balance"].utilization for s in ctx.store.snapshots.samples_since([fp], 0)[fp]
+    ] == [
         0.0,
         pytest.approx(25.0),
     ]
@@ -197,7 +199,7 @@ def test_poll_job_runs_on_a_real_worker(zai, client, ctx, drain) -> None:
     assert drain() == 1
 
     assert zai.calls == 1
-    assert ctx.store.snapshots.get(fp).windows["5h"]["utilization"] == 41
+    assert ctx.store.snapshots.get(fp).windows["5h"].utilization == 41
     assert FailedJobRegistry(ctx.jobs.names["poll"], connection=ctx.jobs.r).count == 0
 
 

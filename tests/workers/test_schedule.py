@@ -46,7 +46,7 @@ def test_cron_jobs_are_enqueued_and_run_by_a_worker(zai, client, ctx, drain) -> 
     assert queue.count == 2
     assert drain() == 3  # the tick, the reaper, and the poll the tick enqueued
     assert zai.calls == 1
-    assert ctx.store.snapshots.get(fp).windows["5h"]["utilization"] == 41
+    assert ctx.store.snapshots.get(fp).windows["5h"].utilization == 41
     assert queue.count == 0 and ctx.jobs.queue("poll").count == 0
 
 

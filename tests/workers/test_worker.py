@@ -40,7 +40,7 @@ def test_worker_process_drains_a_queued_poll(zai, env, client, ctx, clock) -> No
     assert zai.calls == 1
     snap = ctx.store.snapshots.get(fp)
     assert snap is not None and snap.error is None
-    assert snap.windows["5h"]["utilization"] == 41
+    assert snap.windows["5h"].utilization == 41
     assert ctx.jobs.queue("poll").count == 0
     assert "zai polled" in done.stdout + done.stderr
     assert ZAI_KEY not in done.stdout + done.stderr
