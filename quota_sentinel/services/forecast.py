@@ -8,7 +8,6 @@ cap with `engine.grade` (plain arithmetic: no samples are loaded, nothing is re-
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from quota_sentinel.engine import Freshness, Sample, Trend, freshness, horizon_for, observe
 from quota_sentinel.services.context import Context
@@ -32,8 +31,8 @@ def trends_after_poll(
     sample: StoredSample,
     interval_s: float,
     previous: Snapshot | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Each window's Trend (as JSON) once `sample`, a successful poll at sample.t, is in.
+) -> dict[str, Trend]:
+    """Each window's Trend once `sample`, a successful poll at sample.t, is in.
 
     Args:
         fp: the account; its recent samples within the velocity horizon are read.
@@ -49,7 +48,7 @@ def trends_after_poll(
         before = trend_of(previous, name) if previous is not None else None
         trend = observe(series[name], now=sample.t, horizon_min=horizon, previous=before)
         if trend is not None:
-            trends[name] = trend.to_json()
+            trends[name] = trend
     return trends
 
 
@@ -58,7 +57,7 @@ def trend_of(snap: Snapshot, name: str) -> Trend | None:
     last reading with no velocity yet."""
     stored = snap.trends.get(name)
     if stored is not None:
-        return Trend.from_json(stored)
+        return stored
     last = snap.windows.get(name)
     if last is None:
         return None

@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 
+from quota_sentinel.engine.trend import Trend
 from quota_sentinel.providers.base import WindowUsage
 from quota_sentinel.store.keys import (
     HISTORY_RETENTION_S,
@@ -51,7 +52,7 @@ class Snapshot:
 
     `windows` holds the last *good* data (name → WindowUsage, as the provider read it); after
     a failed poll it is kept and `error` says what went wrong. `trends` holds, per window, the
-    engine's Trend (as JSON) computed by the worker at the last good poll, so a reader only
+    engine's Trend computed by the worker at the last good poll, so a reader only
     grades it; `interval_s` is the poll interval the worker used.
     """
 
@@ -62,12 +63,13 @@ class Snapshot:
     error: dict[str, str] | None = None
     failures: int = 0
     next_poll_at: float | None = None
-    trends: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trends: dict[str, Trend] = field(default_factory=dict)
     interval_s: float | None = None
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["windows"] = {name: _window_json(w) for name, w in self.windows.items()}
+        data["trends"] = {name: trend.to_json() for name, trend in self.trends.items()}
         return json.dumps(data, sort_keys=True)
 
     @classmethod
@@ -76,6 +78,9 @@ class Snapshot:
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         fields["windows"] = {
             name: _window_from_json(w) for name, w in (data.get("windows") or {}).items()
+        }
+        fields["trends"] = {
+            name: Trend.from_json(t) for name, t in (data.get("trends") or {}).items()
         }
         return cls(**fields)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from quota_sentinel.engine import Trend
 from quota_sentinel.providers.base import WindowUsage
 from quota_sentinel.store.snapshots import Snapshot, StoredSample
 from tests.factories import key_header, register
@@ -78,13 +79,16 @@ def test_an_old_snapshot_and_its_samples_load_as_typed_values_and_serve(
 
 
 def test_this_version_writes_the_json_older_versions_wrote():
-    old = {**OLD_SNAPSHOT, "trends": {}, "interval_s": 300.0}
+    trend = Trend(5.0, 41.5, 7205.0, 3.0, 2.5, None, 0.4, 5.0, 6, 41.5)
+    old = {**OLD_SNAPSHOT, "trends": {"5h": trend.to_json()}, "interval_s": 300.0}
     old["windows"] = {
         "5h": OLD_SNAPSHOT["windows"]["5h"],
         "weekly": {**OLD_SNAPSHOT["windows"]["weekly"], "metadata": {}},
     }
     text = json.dumps(old, sort_keys=True)
-    assert Snapshot.from_json(text).to_json() == text
+    snap = Snapshot.from_json(text)
+    assert snap.trends == {"5h": trend}
+    assert snap.to_json() == text
 
     member = json.dumps(
         {"t": 5.0, "windows": {"5h": [41.5, 7205.0], "weekly": [12.0, None]}, "interval": 300},
