@@ -13,6 +13,7 @@ import sys
 import threading
 from dataclasses import replace
 
+from quota_sentinel.config import Settings
 from quota_sentinel.services.alerts import detect_transitions
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.forecast import trends_after_poll
@@ -20,6 +21,7 @@ from quota_sentinel.store.snapshots import StoredSample
 from tests.alerts.conftest import SECRET
 from tests.api.helpers import heartbeat, poll_now
 from tests.factories import ZAI_TEST_KEY, register
+from workers.ticking import enqueue_due_polls
 
 GENERIC_FIELDS = {
     "event",
@@ -45,9 +47,15 @@ def _check_signature(request, now: float) -> None:
     assert hmac.compare_digest(v1, expected) and abs(int(t) - now) <= 300
 
 
+def _ms(epoch_s: float) -> int:
+    return int(epoch_s * 1000)
+
+
 def _go_red(zai, client, clock, drain) -> dict:
+    """An instance whose Z.ai 5h window goes from 20 % to 91 % in a minute (resetting in 2 h)."""
     reg = register(client)
-    zai.set_usage(five_hour=20, weekly=10)
+    resets = _ms(clock.now + 2 * 3600)
+    zai.set_usage(five_hour=20, weekly=10, reset_5h_ms=resets)
     poll_now(client, reg["api_key"], drain)
     clock.advance(60)
     zai.set_usage(five_hour=91, weekly=10)
@@ -79,6 +87,7 @@ def test_a_window_turning_red_reaches_every_receiver_once_signed_and_retried(
         _check_signature(request, clock.now)
     (down,) = ctx.store.alerts.down().values()
     assert down["label"] == "generic 127.0.0.1" and "could not be reached" in down["reason"]
+    enqueue_due_polls()  # a scheduler tick: health is "ok" but for the receiver given up on
     health = client.get("/v1/health").get_json()
     assert health["status"] == "ok" and health["webhooks"]["configured"] == 3
     assert [d["receiver"] for d in health["webhooks"]["down"]] == ["generic 127.0.0.1"]
@@ -99,7 +108,7 @@ def test_back_to_green_is_an_alert_and_an_unchanged_status_is_not(
     clock.advance(60)
     poll_now(client, reg["api_key"], drain)  # still RED: nothing new
     clock.advance(60)
-    zai.set_usage(five_hour=3, weekly=10)  # the window reset
+    zai.set_usage(five_hour=3, weekly=10, reset_5h_ms=_ms(clock.now + 5 * 3600))  # a reset
     poll_now(client, reg["api_key"], drain)
 
     deliver(lambda: len(webhooks.posts(webhooks.ok)) == 2)
@@ -160,7 +169,7 @@ def test_one_transition_judged_by_two_workers_at_once_is_one_alert(
     sample = StoredSample(
         now, {n: (w["utilization"], w["resets_at"]) for n, w in red.windows.items()}
     )
-    red = replace(red, trends=trends_after_poll(ctx, fp, sample, 300), interval_s=300)
+    red = replace(red, trends=trends_after_poll(ctx, fp, sample, 300, snap), interval_s=300)
     assert ctx.store.snapshots.record(fp, red, sample, None)
     judges = [Context.build(settings) for _ in range(2)]
     barrier = threading.Barrier(2)
@@ -198,3 +207,36 @@ def test_one_transition_judged_by_two_workers_at_once_is_one_alert(
     assert (
         post.json()["to"] == "RED" and post.json()["id"] == queued[0 if queued[0] else 1][0]["id"]
     )
+
+
+def test_filters_pick_receivers_and_a_receiver_back_up_leaves_health(
+    receivers, env, zai, client, ctx, clock, drain, deliver, caplog
+):
+    caplog.set_level(logging.INFO)
+    ok, flaky = receivers.ok.url + "/hook", receivers.flaky.url + "/hook"
+    # flaky refuses the first alert's 5 tries (2 scripted by the fixture, 3 here), then recovers.
+    receivers.flaky.script("/hook", method="POST", status=500, times=3)
+    env["QUOTA_SENTINEL_WEBHOOKS"] = f"{ok}#providers=deepseek,{flaky}#min=critical"
+    ctx.settings = ctx.settings.replace(
+        webhooks=Settings.from_env(env).webhooks, webhook_retry_base_s=0.2
+    )
+    reg = _go_red(zai, client, clock, drain)
+    deliver(lambda: bool(ctx.store.alerts.down()))
+    down = client.get("/v1/health").get_json()["webhooks"]["down"]
+    assert [d["receiver"] for d in down] == ["generic 127.0.0.1"]
+
+    # A reset: back to GREEN (info: below flaky's minimum), then RED again.
+    resets = _ms(clock.now + 5 * 3600)
+    for usage in (50, 93):
+        clock.advance(60)
+        zai.set_usage(five_hour=usage, weekly=10, reset_5h_ms=resets)
+        poll_now(client, reg["api_key"], drain)
+    deliver(lambda: not ctx.store.alerts.down())
+
+    assert receivers.posts(receivers.ok) == []  # zai alerts; it wants deepseek only
+    moves = [(a["from"], a["to"]) for a in ctx.store.alerts.recent()]
+    assert moves == [("GREEN", "RED"), ("RED", "GREEN"), ("GREEN", "RED")]
+    taken = [r.json() for r in receivers.posts(receivers.flaky)]
+    assert len(taken) == 6 and {(a["from"], a["to"]) for a in taken} == {("GREEN", "RED")}
+    assert client.get("/v1/health").get_json()["webhooks"]["down"] == []
+    assert len([r for r in caplog.records if "given up on" in r.getMessage()]) == 1

@@ -17,9 +17,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import registration
+from tests.waiting import http_ok, wait_until
 from workers.ticking import enqueue_due_polls
 
-START_TIMEOUT_S = 60
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,16 +30,10 @@ def _free_port() -> int:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited"
-        try:
-            if requests.get(url + "/v1/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not become healthy")
+    def running() -> None:
+        assert process.poll() is None, "the web process exited"
+
+    wait_until(lambda: http_ok(url + "/v1/health"), what=f"{url} healthy", alive=running)
 
 
 @pytest.fixture
