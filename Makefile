@@ -19,7 +19,8 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The slow tests (the API fuzzing, about a minute): CI runs them after `make test`.
+# The slow tests (the API fuzzing, about a minute; a 2-minute Redis outage): CI runs them
+# after `make test`.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 

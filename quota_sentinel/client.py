@@ -127,7 +127,7 @@ class Client:
         return self._ok("GET", "/v1/providers", key)
 
     def poll(self, key: str) -> dict[str, Any]:
-        """POST /v1/poll: {queued: [...], scheduled_in_s: {...}}."""
+        """POST /v1/poll: {queued: [...], in_progress: [...], scheduled_in_s: {...}}."""
         return self._ok("POST", "/v1/poll", key)
 
     def deregister(self, instance_id: str, key: str) -> None:

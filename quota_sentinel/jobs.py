@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import redis
 from rq import Queue, Retry
@@ -19,6 +20,13 @@ REAP_EXPIRED = "workers.maintenance.reap_expired"
 DELIVER_ALERT = "workers.alerting.deliver_alert"
 
 POLL_JOB_TIMEOUT_S = 60
+# A running poll holds the account's lock with this TTL and renews it every third of it: a
+# started job whose lock is gone was abandoned (its worker died) and may be replaced.
+POLL_LOCK_TTL_S = 15
+# The scheduler's dispatcher tick (seconds); health calls the scheduler late after
+# TICK_LATE_AFTER_S without one (generous: a tick waits behind polls in a busy worker).
+TICK_INTERVAL_S = 5
+TICK_LATE_AFTER_S = 6 * TICK_INTERVAL_S
 # Polls one worker process runs at once, one RQ worker per thread (workers/worker.py).
 POLL_THREADS = 4
 # A unique job id stays taken while the job hash lives. A finished poll's hash is deleted at
@@ -64,10 +72,11 @@ class JobQueue:
         return self.r.scard(REDIS_WORKER_KEYS)
 
     def enqueue_poll(self, fp: str) -> bool:
-        """Enqueues `poll_account(fp)` unless a poll of that account is already queued.
+        """Enqueues `poll_account(fp)` unless a job of that account already exists.
 
         Returns:
-            True if a job was enqueued, False if one with the same id already exists.
+            True if a job was enqueued, False if one with the same id already exists (see
+            `poll_job` for what it is doing).
         """
         try:
             self.queue("poll").enqueue(
@@ -80,9 +89,24 @@ class JobQueue:
                 failure_ttl=POLL_FAILURE_TTL_S,
             )
         except DuplicateJobError:
-            log.debug("poll of %s already queued", fp)
+            log.debug("poll of %s already exists", fp)
             return False
         return True
+
+    def poll_job(self, fp: str) -> PollJob | None:
+        """The existing poll job of an account: its RQ status and when it started (epoch s)."""
+        job = self.queue("poll").fetch_job(poll_job_id(fp))
+        if job is None:
+            return None
+        status = job.get_status(refresh=False)
+        started = job.started_at.timestamp() if job.started_at else None
+        return PollJob(str(status.value if status else "unknown"), started)
+
+    def discard_poll(self, fp: str) -> None:
+        """Deletes an account's poll job (one a dead worker abandoned), freeing its unique id."""
+        job = self.queue("poll").fetch_job(poll_job_id(fp))
+        if job is not None:
+            job.delete()
 
     def enqueue_alert(self, alert_id: str, receiver_id: str, retry_base_s: float) -> bool:
         """Enqueues `deliver_alert(alert_id, receiver_id)` once per alert and receiver; failed
@@ -111,6 +135,12 @@ class JobQueue:
 def alert_retry(retry_base_s: float) -> Retry:
     """The rq Retry a failed delivery returns: ALERT_RETRIES more tries, 3 × longer each."""
     return Retry(max=ALERT_RETRIES, interval=[retry_base_s * 3**n for n in range(ALERT_RETRIES)])
+
+
+@dataclass(frozen=True)
+class PollJob:
+    status: str  # RQ's: queued, started, finished, failed, …
+    started_at: float | None
 
 
 # Process entry points in `workers`, called by dotted name from the CLI.

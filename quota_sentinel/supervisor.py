@@ -21,18 +21,31 @@ from quota_sentinel.errors import ConfigError
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 15.0
-MAX_RESTARTS_PER_MIN = 5
+# A child that exited this many times within a minute is restarted after a pause, doubling
+# from RESTART_BACKOFF_S up to RESTART_BACKOFF_CAP_S.
+RESTARTS_BEFORE_BACKOFF = 3
+RESTART_BACKOFF_S = 2.0
+RESTART_BACKOFF_CAP_S = 30.0
 
 
 @dataclass
 class Child:
-    """One supervised process. `essential` children end the whole service when they die."""
+    """One supervised process, restarted whenever it dies."""
 
     name: str
     argv: list[str]
-    essential: bool = False
     process: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
+    not_before: float = 0.0  # monotonic time before which it is not restarted
+
+    def note_exit(self) -> float:
+        """Counts an exit; returns how long to wait before restarting (0: at once)."""
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+        extra = len(self.restarts) - RESTARTS_BEFORE_BACKOFF
+        if extra <= 0:
+            return 0.0
+        return min(RESTART_BACKOFF_S * 2 ** (extra - 1), RESTART_BACKOFF_CAP_S)
 
     def spawn(self, env: dict[str, str]) -> None:
         # Own session: a Ctrl-C reaches only the supervisor, which stops children in order.
@@ -124,7 +137,7 @@ def children(settings: Settings, web_workers: int) -> list[Child]:
     py = sys.executable
     web = gunicorn_argv(settings.host, settings.port, web_workers)
     return [
-        Child("web", web, essential=True),
+        Child("web", web),
         Child("worker", [py, "-m", "quota_sentinel", "worker"]),
         Child("scheduler", [py, "-m", "quota_sentinel", "scheduler"]),
     ]
@@ -138,6 +151,7 @@ class Supervisor:
         self.children: list[Child] = []
         self.metrics_dir: str | None = None
         self._stopping = False
+        self._redis_not_before = 0.0
 
     def _request_stop(self, signum: int, frame: object) -> None:
         self._stopping = True
@@ -158,7 +172,7 @@ class Supervisor:
         """Starts everything, watches the children, stops all on SIGINT/SIGTERM.
 
         Returns:
-            the exit code: 0 after a requested stop, 1 when an essential child died.
+            the exit code: 0 after a requested stop.
         """
         check_port_free(self.settings.host, self.settings.port)
         resolve_secret_key(self.settings)  # refuses early: REDIS_URL without a secret key
@@ -185,23 +199,55 @@ class Supervisor:
         return code
 
     def _watch(self, env: dict[str, str]) -> int:
+        """Restarts whatever dies — the embedded Redis first, then any child — and says so.
+
+        A child that keeps dying is restarted less and less often (RESTART_BACKOFF_S, doubling
+        up to RESTART_BACKOFF_CAP_S), never given up on: the worker and scheduler wait out a
+        Redis outage themselves, and the web answers 503 meanwhile.
+        """
         while not self._stopping:
             time.sleep(0.2)
+            if self.redis is not None and not self._stopping:
+                self._keep_redis()
             for child in self.children:
-                if child.alive() or self._stopping:
+                if self._stopping or child.alive():
+                    continue
+                if child.not_before:  # a restart is pending
+                    if time.monotonic() >= child.not_before:
+                        child.not_before = 0.0
+                        child.spawn(env)
                     continue
                 rc = child.process.returncode if child.process else None
-                if child.essential:
-                    log.error("%s exited (code %s); stopping everything", child.name, rc)
-                    return 1
-                now = time.monotonic()
-                child.restarts = [t for t in child.restarts if now - t < 60] + [now]
-                if len(child.restarts) > MAX_RESTARTS_PER_MIN:
-                    log.error("%s keeps exiting (code %s); stopping everything", child.name, rc)
-                    return 1
-                log.warning("%s exited (code %s); restarting it", child.name, rc)
-                child.spawn(env)
+                delay = child.note_exit()
+                log.warning(
+                    "%s exited (code %s); restarting it%s",
+                    child.name,
+                    rc,
+                    f" in {delay:.0f} s" if delay else "",
+                )
+                if delay:
+                    child.not_before = time.monotonic() + delay
+                else:
+                    child.spawn(env)
         return 0
+
+    def _keep_redis(self) -> None:
+        """Starts the embedded Redis again (same data dir and socket) if it died."""
+        assert self.redis is not None
+        process = self.redis.process
+        if process is not None and process.poll() is None:
+            return
+        if time.monotonic() < self._redis_not_before:
+            return
+        rc = process.returncode if process is not None else None
+        log.error("the embedded Redis exited (code %s); restarting it", rc)
+        try:
+            self.redis.start()
+        except ConfigError as exc:
+            self._redis_not_before = time.monotonic() + RESTART_BACKOFF_CAP_S
+            log.error("%s Trying again in %.0f s.", exc.message, RESTART_BACKOFF_CAP_S)
+            return
+        log.warning("the embedded Redis is back; the web, worker and scheduler reconnect")
 
     def _shutdown(self) -> None:
         # Web first (no new requests), then the scheduler, then the worker finishes its job;

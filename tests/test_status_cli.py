@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from quota_sentinel.cli import main
 from tests.dashboard.live import serving
 from tests.dashboard.scenario import ADMIN_TOKEN, Team, build_team
+from workers.ticking import enqueue_due_polls
 
 COLUMNS = "170"
 PLACEHOLDERS = {"zai": "FP-ZAI", "deepseek": "FP-DSK", "refused": "FP-BAD"}
@@ -132,6 +133,7 @@ def test_without_credentials_a_tokenless_server_shows_its_machine_the_team_view(
 
 
 def test_without_credentials_a_server_with_a_token_gives_health_and_a_hint(admin, live_url):
+    enqueue_due_polls()  # a scheduler tick: the server is healthy, not "degraded"
     result = status("--url", live_url)
 
     assert result.exit_code == 0

@@ -7,7 +7,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from quota_sentinel.jobs import POLL_JOB_TIMEOUT_S
+from quota_sentinel.jobs import POLL_LOCK_TTL_S
 from quota_sentinel.logconfig import log_context
 from quota_sentinel.providers.base import NotSupported, ProviderError, UsageResult
 from quota_sentinel.providers.registry import fetcher_for
@@ -48,15 +48,16 @@ def poll_account(fp: str) -> str:
     if account.last_attempt_at is not None and now - account.last_attempt_at < gap:
         return "too soon"
     lock_key = ctx.store.keys.poll_lock(fp)
-    token = ctx.store.locks.acquire(lock_key, POLL_JOB_TIMEOUT_S + 30)
+    token = ctx.store.locks.acquire(lock_key, POLL_LOCK_TTL_S)
     if token is None:
         return "locked"
     try:
-        ctx.store.accounts.mark_attempt(fp, now)
-        interval = _interval_s(ctx, subscribers)
-        outcome = _poll(ctx, account, interval, now)
-        poll_recorded(ctx, account.provider, fp, interval, outcome, now)
-        return outcome
+        with ctx.store.locks.kept(lock_key, token, POLL_LOCK_TTL_S):
+            ctx.store.accounts.mark_attempt(fp, now)
+            interval = _interval_s(ctx, subscribers)
+            outcome = _poll(ctx, account, interval, now)
+            poll_recorded(ctx, account.provider, fp, interval, outcome, now)
+            return outcome
     finally:
         ctx.store.locks.release(lock_key, token)
 

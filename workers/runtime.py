@@ -15,10 +15,11 @@ _lock = threading.Lock()
 
 
 def context() -> Context:
-    """The process's services context, built from the environment on first use."""
+    """The process's services context, built from the environment on first use; its Redis
+    clients wait out an outage (a worker or scheduler pauses, then resumes)."""
     global _context
     if _context is None:
-        _context = Context.build(Settings.from_env())
+        _context = Context.build(Settings.from_env(), patient=True)
     return _context
 
 

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from quota_sentinel.services.polls import enqueue_poll
 from quota_sentinel.store.keys import DUE_LEASE_S
 from workers import runtime
 
 
 def enqueue_due_polls() -> int:
-    """Claims every due account atomically and enqueues `poll_account` for each.
+    """Records the tick (health reports its age), claims every due account atomically and
+    enqueues `poll_account` for each.
 
-    Two schedulers ticking at once claim disjoint sets, and the unique job id `poll-<fp>`
-    refuses a second job for an account whose poll is still queued.
+    Two schedulers ticking at once claim disjoint sets; the unique job id `poll-<fp>` refuses a
+    second job for an account whose poll is still queued or running, and a poll abandoned by a
+    dead worker is replaced (services/polls.py) when its lease brings the account back.
 
     Returns:
         how many accounts this tick claimed.
     """
     ctx = runtime.context()
-    claimed = ctx.store.due.claim(ctx.clock(), DUE_LEASE_S)
+    now = ctx.clock()
+    ctx.store.note_tick(now)
+    claimed = ctx.store.due.claim(now, DUE_LEASE_S)
     for fp in claimed:
-        ctx.jobs.enqueue_poll(fp)
+        enqueue_poll(ctx, fp)
     return len(claimed)

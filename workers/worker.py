@@ -14,18 +14,25 @@ back onto their queue.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
 
+import redis
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
+from quota_sentinel.connection import stop_waiting
 from quota_sentinel.jobs import POLL_THREADS, queue_names
 from workers import runtime
 
+log = logging.getLogger(__name__)
+
 # Seconds a stopping process waits for its threads' running jobs (start's supervisor waits 15 s).
 STOP_GRACE_S = 10.0
+# A poll thread whose RQ loop ended without a stop request is replaced after this pause.
+RESTART_PAUSE_S = 5.0
 
 
 class PollThread(SimpleWorker):
@@ -37,28 +44,50 @@ class PollThread(SimpleWorker):
         """Nothing: the process's main thread owns SIGINT and SIGTERM."""
 
 
+def _start(worker: PollThread, i: int, burst: bool) -> threading.Thread:
+    thread = threading.Thread(
+        target=worker.work,
+        kwargs={"burst": burst, "with_scheduler": i == 0},
+        name=f"poll-{i}",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
 def run(burst: bool = False, threads: int = POLL_THREADS) -> None:
-    """Works the queues until SIGINT/SIGTERM (warm shutdown), or until empty with `burst`."""
+    """Works the queues until SIGINT/SIGTERM (warm shutdown), or until empty with `burst`.
+
+    The Redis clients are patient (connection.PatientRetry): a Redis outage pauses the threads
+    instead of ending them. A thread whose RQ loop still ends without a stop request (RQ quits
+    on errors it does not expect) is replaced after RESTART_PAUSE_S.
+    """
     ctx = runtime.context()  # built here, before any thread asks for it
     names = queue_names(ctx.settings)
     queues = [names["poll"], names["maintenance"], names["alerts"]]
     workers = [PollThread(queues, connection=ctx.jobs.r) for _ in range(threads)]
     stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    running = [
-        threading.Thread(
-            target=w.work,
-            kwargs={"burst": burst, "with_scheduler": i == 0},
-            name=f"poll-{i}",
-            daemon=True,
-        )
-        for i, w in enumerate(workers)
-    ]
-    for thread in running:
-        thread.start()
-    while not stop.is_set() and any(t.is_alive() for t in running):
+
+    def request_stop(*_: object) -> None:
+        stop_waiting()  # a stop during a Redis outage must not wait for Redis
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    running = [_start(w, i, burst) for i, w in enumerate(workers)]
+    ended: dict[int, float] = {}  # thread → when it was found ended
+    while not stop.is_set() and (not burst or any(t.is_alive() for t in running)):
         stop.wait(0.5)
+        for i, thread in enumerate(running):
+            if burst or stop.is_set() or thread.is_alive():
+                continue
+            if i not in ended:
+                log.error("poll thread %d ended unexpectedly; replacing it", i)
+                ended[i] = time.monotonic()
+            elif time.monotonic() - ended[i] >= RESTART_PAUSE_S:
+                del ended[i]
+                workers[i] = PollThread(queues, connection=ctx.jobs.r)
+                running[i] = _start(workers[i], i, burst)
     _stop(workers, running)
 
 
@@ -72,4 +101,7 @@ def _stop(workers: list[PollThread], running: list[threading.Thread]) -> None:
         while thread.is_alive() and worker.get_state() == "busy" and time.monotonic() < deadline:
             thread.join(0.2)
         if thread.is_alive():
-            worker.teardown()
+            try:
+                worker.teardown()
+            except redis.RedisError as exc:  # stopping during an outage: its entry expires
+                log.warning("a poll thread could not sign off (%s); its entry expires", exc)

@@ -17,6 +17,7 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="Redis is unreachable")
     def get(self):
-        """Redis reachable, last poll age, workers, version; 503 when Redis is down"""
+        """Redis reachable, scheduler ticking, last poll age, workers, version; 503 when Redis
+        is down (a late scheduler is 200 with status "degraded": this replica still serves)"""
         report = health(context(), context().clock())
-        return report, (200 if report["status"] == "ok" else 503)
+        return report, (503 if report["status"] == "unavailable" else 200)

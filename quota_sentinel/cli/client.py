@@ -27,12 +27,17 @@ def health(url: str) -> None:
     """Check that the server answers and reaches Redis (exit 0 healthy, 1 not, 2 unreachable)."""
     status, body = api_get(url, "/v1/health")
     age = body.get("last_poll_age_s")
+    tick = body.get("last_tick_age_s")
     click.echo(
         f"{body.get('status')}: redis {body.get('redis')}, workers {body.get('workers')}, "
         f"last poll {'never' if age is None else f'{age:.0f} s ago'}, "
+        f"scheduler {'not ticking' if tick is None else f'ticked {tick:.0f} s ago'}, "
         f"version {body.get('version')}"
     )
-    sys.exit(Exit.OK if status == 200 else Exit.ERROR)
+    if body.get("status") == "degraded":
+        click.echo("No scheduler tick lately: polls have stopped. Is `quota-sentinel scheduler`")
+        click.echo("running (or `quota-sentinel start`), with a worker?")
+    sys.exit(Exit.OK if status == 200 and body.get("status") == "ok" else Exit.ERROR)
 
 
 @click.command()

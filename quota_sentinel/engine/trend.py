@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .samples import Sample
-from .velocity import current_segment
+from .velocity import RESET_DROP_TOLERANCE, current_segment
 
 # Minutes. The second-opinion fit looks back this far (or SHORT_FIT_GAPS poll gaps if longer).
 SHORT_HORIZON_MIN = 15.0
@@ -143,9 +143,10 @@ class Trend:
         lookahead_min: Longest gap between the samples in the horizon: how long until the
             window may next be looked at.
         samples_used: Samples in the long fit.
-        level: The highest reading of this window so far (None in trends stored before it
-            was kept): within a window usage never flows back, so projections start from it
-            and a noisy reading below it cannot pull a RED window back to YELLOW.
+        level: The highest reading of this window so far, unless a later one fell by more
+            than RESET_DROP_TOLERANCE points (None in trends stored before it was kept):
+            within a window usage does not flow back, so projections start from it and a
+            noisy reading below it cannot pull a RED window back to YELLOW.
     """
 
     t: float
@@ -176,11 +177,17 @@ def _rate(f: Fit | None) -> float | None:
     return None if f is None else f.lower
 
 
+def _same_window(previous: Trend | None, segment: Sequence[Sample], start: float) -> bool:
+    """Whether the previous poll's trend is of this window and inside the horizon (the worker
+    sees only the horizon's samples, so a replay that sees more must judge by the same)."""
+    if previous is None:
+        return False
+    return max(segment[0].t, start) <= previous.t < segment[-1].t
+
+
 def _held(previous: Trend | None, segment: Sequence[Sample], start: float) -> float | None:
-    """The previous poll's rate, if it belongs to this window and is still inside the horizon."""
-    if previous is None or previous.velocity is None:
-        return None
-    if previous.t < max(segment[0].t, start) or previous.t >= segment[-1].t:
+    """The previous poll's rate, if it is of this window and inside the horizon."""
+    if previous is None or previous.velocity is None or not _same_window(previous, segment, start):
         return None
     return previous.velocity
 
@@ -230,12 +237,15 @@ def observe(
     second = short_rate is not None and (long_rate is None or short_rate > long_rate)
     velocity = short_rate if second else long_rate
     chosen = short_fit if second else long_fit
-    held = _held(previous, segment, now - horizon_min * 60.0)
+    start = now - horizon_min * 60.0
+    held = _held(previous, segment, start)
     if velocity is not None and held is not None and chosen is not None:
         velocity = max(velocity, min(held, chosen.slope))
     level = latest.utilization
-    if previous is not None and previous.level is not None:
-        if segment[0].t <= previous.t < latest.t:
+    if _same_window(previous, segment, start) and previous.level is not None:
+        # A dip within the noise tolerance is noise; a larger drop is real (a rolling window
+        # shedding old usage, a provider's correction) and is believed.
+        if previous.level - level <= RESET_DROP_TOLERANCE:
             level = max(level, previous.level)
     return Trend(
         t=latest.t,

@@ -23,10 +23,15 @@ class Context:
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
-    def build(cls, settings: Settings) -> Context:
-        """Connects lazily (nothing is sent to Redis here) and loads the secret key."""
-        store = Store.open(connect(settings), settings.key_prefix)
-        jobs = JobQueue(connect(settings, decode_responses=False), settings)
+    def build(cls, settings: Settings, *, patient: bool = False) -> Context:
+        """Connects lazily (nothing is sent to Redis here) and loads the secret key.
+
+        Args:
+            patient: wait out Redis outages instead of failing (workers and schedulers; see
+                connection.PatientRetry). Web processes fail fast and answer 503.
+        """
+        store = Store.open(connect(settings, patient=patient), settings.key_prefix)
+        jobs = JobQueue(connect(settings, decode_responses=False, patient=patient), settings)
         return cls(settings, store, Vault(resolve_secret_key(settings)), jobs)
 
     def close(self) -> None:

@@ -29,14 +29,15 @@ def trends_after_poll(
     fp: str,
     sample: StoredSample,
     interval_s: float,
-    previous: Snapshot | None,
+    previous: Snapshot | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each window's Trend (as JSON) once `sample`, a successful poll at sample.t, is in.
 
     Args:
         fp: the account; its recent samples within the velocity horizon are read.
         interval_s: the account's poll interval, which widens the horizon for slow pollers.
-        previous: the account's snapshot before this poll: its trends carry the held rate.
+        previous: the account's snapshot before this poll, whose trends carry the held rate
+            and level (None: nothing is carried, as for a first poll).
     """
     horizon = horizon_for(ctx.settings.velocity_horizon_min, interval_s)
     recent = ctx.store.snapshots.samples_since([fp], sample.t - horizon * 60.0).get(fp, [])

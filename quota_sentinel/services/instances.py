@@ -16,6 +16,7 @@ from quota_sentinel.engine import weight_units
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.credentials import given_entries, nothing_to_monitor, parse_auth
 from quota_sentinel.services.limits import enforce_rate
+from quota_sentinel.services.polls import PollRequest, enqueue_poll
 from quota_sentinel.store.accounts import Account
 from quota_sentinel.store.instances import Instance
 from quota_sentinel.store.reads import AccountRead
@@ -202,14 +203,27 @@ def _schedule_soon(ctx: Context, fp: str, now: float) -> float:
 
 
 def request_poll(ctx: Context, caller: Caller, now: float) -> dict[str, Any]:
-    """Polls the caller's accounts now, or as soon as QUOTA_SENTINEL_MIN_POLL_GAP allows."""
+    """Polls the caller's accounts now, or as soon as QUOTA_SENTINEL_MIN_POLL_GAP allows.
+
+    Returns:
+        per provider what happened: `queued` (a poll job was enqueued now), `in_progress` (a
+        poll of it was already queued or running: no second one), `scheduled_in_s` (the min
+        poll gap defers it: seconds until it is due).
+    """
     queued: list[str] = []
+    in_progress: list[str] = []
     scheduled: dict[str, float] = {}
     for provider, fp in sorted(caller.instance.accounts.items()):
         at = _schedule_soon(ctx, fp, now)
-        if at <= now:
-            ctx.jobs.enqueue_poll(fp)  # False means a poll of it is already queued: fine too
+        if at > now:
+            scheduled[provider] = round(max(at - now, 0.0), 1)
+        elif enqueue_poll(ctx, fp) is PollRequest.QUEUED:
             queued.append(provider)
         else:
-            scheduled[provider] = round(max(at - now, 0.0), 1)
-    return {"status": "ok", "queued": queued, "scheduled_in_s": scheduled}
+            in_progress.append(provider)
+    return {
+        "status": "ok",
+        "queued": queued,
+        "in_progress": in_progress,
+        "scheduled_in_s": scheduled,
+    }

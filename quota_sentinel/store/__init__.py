@@ -11,7 +11,7 @@ from quota_sentinel.store.alerts import AlertStore
 from quota_sentinel.store.counters import PollCounts
 from quota_sentinel.store.due import DueQueue
 from quota_sentinel.store.instances import InstanceStore
-from quota_sentinel.store.keys import Keys
+from quota_sentinel.store.keys import LAST_TICK_TTL_S, Keys
 from quota_sentinel.store.locks import Locks
 from quota_sentinel.store.ratelimit import RateLimiter
 from quota_sentinel.store.reads import Reads
@@ -64,4 +64,12 @@ class Store:
 
     def last_poll_at(self) -> float | None:
         value = self.r.get(self.keys.last_poll())
+        return float(value) if value else None
+
+    def note_tick(self, at: float) -> None:
+        """Records that a scheduler tick ran (health tells when none did recently)."""
+        self.r.set(self.keys.last_tick(), repr(at), ex=LAST_TICK_TTL_S)
+
+    def last_tick_at(self) -> float | None:
+        value = self.r.get(self.keys.last_tick())
         return float(value) if value else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from quota_sentinel.store.compact import ZsetPruner
 from quota_sentinel.store.keys import Keys
 
 
@@ -98,6 +99,7 @@ class InstanceStore:
         self.keys = keys
         self._by_key = r.register_script(_BY_KEY)
         self._live = r.register_script(_LIVE)
+        self._pruner = ZsetPruner(r)
 
     def save(
         self, inst: Instance, key_hash: str, pipe: redis.client.Pipeline | None = None
@@ -181,5 +183,6 @@ class InstanceStore:
         }
 
     def prune(self, now: float) -> int:
-        """Drops index entries of instances that expired; returns how many."""
-        return self.r.zremrangebyscore(self.keys.instances(), "-inf", now)
+        """Drops index entries of instances that expired (compacting the index after a big
+        shrink, see store/compact.py); returns how many."""
+        return self._pruner.prune(self.keys.instances(), now)[0]

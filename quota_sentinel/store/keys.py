@@ -13,8 +13,11 @@ SAMPLE_MAX_COUNT = 2000
 # slot), kept long enough for monthly windows; at most 35 d / 15 min = 3360 members.
 HISTORY_SLOT_S = 900
 HISTORY_RETENTION_S = 35 * 24 * 3600
-# A claimed due entry comes back after this lease if its poll job is lost.
-DUE_LEASE_S = 120
+# A claimed due entry comes back after this lease if its poll job is lost (a dead worker): as
+# long as the shortest poll interval, so an abandoned poll is replaced within one interval.
+DUE_LEASE_S = 30
+# Health reports "no scheduler tick" once this key is gone; ages below it are reported.
+LAST_TICK_TTL_S = 3600
 # Poll outcome counters live while polls keep coming; a month of silence resets them (a
 # counter reset is normal for Prometheus).
 POLL_COUNTS_TTL_S = 30 * 24 * 3600
@@ -92,6 +95,10 @@ class Keys:
     def last_poll(self) -> str:
         """string: epoch s of the latest poll any worker finished. TTL: one day."""
         return f"{self.prefix}lastpoll"
+
+    def last_tick(self) -> str:
+        """string: epoch s of the latest scheduler tick a worker ran. TTL: LAST_TICK_TTL_S."""
+        return f"{self.prefix}lasttick"
 
     def poll_counts(self) -> str:
         """hash `provider|outcome` → polls (outcome: ok or the error code). TTL:

@@ -9,6 +9,8 @@ subscriber keeps `_total` in step, in the same atomic script.
 
 from __future__ import annotations
 
+from quota_sentinel.store.compact import REWRITE_LUA
+
 # The weight of a subscriber with no field of its own: an active one (WEIGHT_UNITS["active"]).
 DEFAULT_WEIGHT = 10
 # The field holding the sum of the live subscribers' weights.
@@ -17,8 +19,11 @@ TOTAL_FIELD = "_total"
 # weight_of: a subscriber's weight. ensure_total: an account whose subscribers were stored before
 # weights were kept gets its total counted once (every subscriber at its stored weight or the
 # default), expiring with its subscribers. prune: drops the subscribers whose expiry is at or
-# before `now` and takes their weights off the total.
-FUNCTIONS_LUA = f"""
+# before `now` and takes their weights off the total, rewriting both keys at their new size after
+# a big shrink (store/compact.py: Redis keeps a grown table otherwise).
+FUNCTIONS_LUA = (
+    REWRITE_LUA
+    + f"""
 local DEFAULT_WEIGHT = {DEFAULT_WEIGHT}
 local TOTAL = '{TOTAL_FIELD}'
 local function weight_of(weights, id)
@@ -47,6 +52,11 @@ local function prune(subs, weights, now)
   end
   redis.call('ZREMRANGEBYSCORE', subs, '-inf', now)
   redis.call('HINCRBY', weights, TOTAL, 0 - drop)  -- not -drop: Lua writes -0 as "-0"
+  local left = redis.call('ZCARD', subs)
+  if left > 0 and #gone >= left then  -- a big shrink: give the grown tables back
+    rewrite_zset(subs)
+    rewrite_hash(weights)
+  end
 end
 local function set_weight(subs, weights, id, w)
   local old = 0
@@ -59,6 +69,7 @@ local function set_weight(subs, weights, id, w)
   redis.call('HINCRBY', weights, TOTAL, w - old)
 end
 """
+)
 
 # Adds/renews one subscriber with its weight, prunes expired ones and sets every key of the
 # account to expire ACCOUNT_GRACE_S after its longest-lived subscriber: one atomic round trip, so

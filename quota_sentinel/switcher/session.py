@@ -108,7 +108,9 @@ class Session:
         assert self.key is not None
         body = self.client.providers(self.key)
         before = {name: p.get("polled_at") for name, p in body.items()}
-        queued = set(self.client.poll(self.key).get("queued", [])) if fresh else set()
+        answer = self.client.poll(self.key) if fresh else {}
+        # A poll already in progress brings fresh data as surely as one queued now.
+        queued = set(answer.get("queued", [])) | set(answer.get("in_progress", []))
         deadline = time.monotonic() + wait_s
         while True:
             waiting = _waiting(body, before, queued)

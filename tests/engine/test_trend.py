@@ -73,3 +73,23 @@ def test_nothing_is_held_across_a_reset():
     after = observe([*before, fresh], now=fresh.t, previous=trend)
 
     assert after.level == 1.0 and after.velocity is None
+
+
+def test_a_real_drop_without_a_new_reset_time_is_believed():
+    # resets_at unchanged (a rolling window, a correction): a fall of more than the noise
+    # tolerance is not noise, so the level follows it down.
+    reset = T0 + 4 * 3600.0
+    samples = [
+        Sample(T0, 20.0, reset),
+        Sample(T0 + 60.0, 91.0, reset),
+        Sample(T0 + 120.0, 91.0, reset),
+    ]
+    trend = None
+    for i, sample in enumerate(samples):
+        trend = observe(samples[: i + 1], now=sample.t, previous=trend)
+    drop = Sample(T0 + 180.0, 3.0, reset)
+
+    after = observe([*samples, drop], now=drop.t, previous=trend)
+
+    assert trend.level == 91.0 and after.level == 3.0
+    assert grade(after, cap=CAP, now=drop.t, safety_margin_min=30.0).status is Status.GREEN

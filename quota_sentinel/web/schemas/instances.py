@@ -90,5 +90,11 @@ class HeartbeatResultSchema(ma.Schema):
 
 class PollResultSchema(ma.Schema):
     status = ma.fields.String()
-    queued = ma.fields.List(ma.fields.String())
+    queued = ma.fields.List(
+        ma.fields.String(), metadata={"description": "providers whose poll was enqueued now"}
+    )
+    in_progress = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "providers with a poll already queued or running (no second)"},
+    )
     scheduled_in_s = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())

@@ -86,10 +86,21 @@ class WebhooksHealthSchema(ma.Schema):
 
 
 class HealthSchema(ma.Schema):
-    status = ma.fields.String(metadata={"description": "ok or unavailable"})
+    status = ma.fields.String(
+        metadata={
+            "description": "ok; degraded (no scheduler tick lately: polls stopped); "
+            "unavailable (Redis unreachable, HTTP 503)"
+        }
+    )
     redis = ma.fields.String()
+    scheduler = ma.fields.String(
+        metadata={"description": "ok, late (no tick for 30 s), or unknown (Redis down)"}
+    )
     version = ma.fields.String()
     last_poll_age_s = ma.fields.Float(allow_none=True)
+    last_tick_age_s = ma.fields.Float(
+        allow_none=True, metadata={"description": "seconds since a scheduler tick last ran"}
+    )
     workers = ma.fields.Integer(allow_none=True)
     webhooks = ma.fields.Nested(
         WebhooksHealthSchema,
