@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,80 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "kimi": "https://api.kimi.com",
     "openrouter": "https://openrouter.ai",
 }
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the Settings field it sets, its type and what it may hold.
+
+    `kind` is str, int, float or Path. Numbers must lie in [low, high]; text may be limited to
+    `choices` (matched case-insensitively, stored upper-case), to URLs starting with one of
+    `schemes`, or to text without white space (`spaces=False`). Any other kind is a function
+    of the text that raises ValueError with the rest of a sentence after the variable's name.
+    Blank values count as unset.
+    """
+
+    field: str
+    name: str
+    kind: Callable[[str], object] = str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
+    spaces: bool = True
+
+    def parse(self, raw: str) -> object:
+        """The value of `raw`, or ConfigError with a sentence naming the variable."""
+        if self.kind in (int, float):
+            return _number(self, raw)
+        if self.kind is Path:
+            return Path(raw).expanduser()
+        if self.kind is not str:
+            try:
+                return self.kind(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{self.name} {exc}.") from None
+        if self.choices and raw.upper() not in self.choices:
+            raise ConfigError(f"{self.name} must be {_either(self.choices)}, got {raw!r}.")
+        if self.schemes and not raw.startswith(self.schemes):
+            raise ConfigError(f"{self.name} must start with {_either(self.schemes)}.")
+        if not self.spaces and any(c.isspace() for c in raw):
+            raise ConfigError(f"{self.name} must not contain white space.")
+        return raw.upper() if self.choices else raw
+
+
+_P = PREFIX
+HTTP_SCHEMES = ("http://", "https://")
+# Every variable Settings reads (the README's Configuration table lists each: tests/test_config.py).
+VARIABLES: tuple[Variable, ...] = (
+    Variable("redis_url", "REDIS_URL", schemes=("redis://", "rediss://", "unix://")),
+    Variable("data_dir", _P + "DATA_DIR", Path),
+    Variable("secret_key", _P + "SECRET_KEY"),
+    Variable("admin_token", _P + "ADMIN_TOKEN"),
+    Variable("host", _P + "HOST"),
+    Variable("port", _P + "PORT", int, 1, 65535),
+    Variable("poll_interval_s", _P + "POLL_INTERVAL", int, MIN_POLL_INTERVAL_S, 86400),
+    Variable("safety_margin_min", _P + "SAFETY_MARGIN_MIN", float, 0, 10080),
+    Variable("overcommit", _P + "OVERCOMMIT", float, 1.0, 100.0),
+    Variable("heartbeat_factor", _P + "HEARTBEAT_FACTOR", float, 1.0, 1000.0),
+    Variable("key_prefix", _P + "KEY_PREFIX", spaces=False),
+    Variable("min_poll_gap_s", _P + "MIN_POLL_GAP", float, 0, 3600),
+    Variable("velocity_horizon_min", _P + "VELOCITY_HORIZON_MIN", float, 1, 10080),
+    Variable("register_rate_per_min", _P + "REGISTER_RATE", int, 1, 1_000_000),
+    Variable("http_timeout_s", _P + "HTTP_TIMEOUT", float, 0.1, 300),
+    Variable("log_level", _P + "LOG_LEVEL", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+    Variable("trust_proxy_hops", _P + "TRUST_PROXY", int, 0, 5),
+    Variable("webhooks", _P + "WEBHOOKS", parse_receivers),
+    Variable("webhook_secret", _P + "WEBHOOK_SECRET"),
+    Variable("webhook_retry_base_s", _P + "WEBHOOK_RETRY_BASE", float, 0.1, 3600),
+    # prometheus_client's multiprocess mode reads the same variable, unprefixed, on import.
+    Variable("metrics_dir", "PROMETHEUS_MULTIPROC_DIR", Path),
+)
+
+
+def base_url_variable(provider: str) -> Variable:
+    """QUOTA_SENTINEL_<PROVIDER>_BASE_URL: where `provider` is reached (an http(s) URL)."""
+    return Variable("base_urls", f"{PREFIX}{provider.upper()}_BASE_URL", schemes=HTTP_SCHEMES)
 
 
 @dataclass(frozen=True)
@@ -79,79 +154,17 @@ class Settings:
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        values["redis_url"] = _text(env, "REDIS_URL")
-        if values["redis_url"] and not str(values["redis_url"]).startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
-            raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://.")
-        data_dir = _text(env, PREFIX + "DATA_DIR")
-        if data_dir:
-            values["data_dir"] = Path(data_dir).expanduser()
-        values["secret_key"] = _text(env, PREFIX + "SECRET_KEY")
-        values["admin_token"] = _text(env, PREFIX + "ADMIN_TOKEN")
-        _set(values, "host", _text(env, PREFIX + "HOST"))
-        _set(values, "port", _number(env, PREFIX + "PORT", int, 1, 65535))
-        _set(
-            values,
-            "poll_interval_s",
-            _number(env, PREFIX + "POLL_INTERVAL", int, MIN_POLL_INTERVAL_S, 86400),
-        )
-        _set(
-            values, "safety_margin_min", _number(env, PREFIX + "SAFETY_MARGIN_MIN", float, 0, 10080)
-        )
-        _set(values, "overcommit", _number(env, PREFIX + "OVERCOMMIT", float, 1.0, 100.0))
-        _set(
-            values,
-            "heartbeat_factor",
-            _number(env, PREFIX + "HEARTBEAT_FACTOR", float, 1.0, 1000.0),
-        )
-        _set(values, "min_poll_gap_s", _number(env, PREFIX + "MIN_POLL_GAP", float, 0, 3600))
-        _set(
-            values,
-            "velocity_horizon_min",
-            _number(env, PREFIX + "VELOCITY_HORIZON_MIN", float, 1, 10080),
-        )
-        _set(
-            values,
-            "register_rate_per_min",
-            _number(env, PREFIX + "REGISTER_RATE", int, 1, 1_000_000),
-        )
-        _set(values, "http_timeout_s", _number(env, PREFIX + "HTTP_TIMEOUT", float, 0.1, 300))
-        _set(values, "trust_proxy_hops", _number(env, PREFIX + "TRUST_PROXY", int, 0, 5))
-        prefix = _text(env, PREFIX + "KEY_PREFIX")
-        if prefix is not None:
-            if any(c.isspace() for c in prefix):
-                raise ConfigError(f"{PREFIX}KEY_PREFIX must not contain white space.")
-            values["key_prefix"] = prefix
-        level = _text(env, PREFIX + "LOG_LEVEL")
-        if level is not None:
-            if level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-                raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
-            values["log_level"] = level.upper()
+        for var in VARIABLES:
+            raw = _text(env, var.name)
+            if raw is not None:
+                values[var.field] = var.parse(raw)
         urls = dict(DEFAULT_BASE_URLS)
-        for name in DEFAULT_BASE_URLS:
-            var = f"{PREFIX}{name.upper()}_BASE_URL"
-            url = _text(env, var)
-            if url is not None:
-                if not url.startswith(("http://", "https://")):
-                    raise ConfigError(f"{var} must be an http:// or https:// URL.")
-                urls[name] = url.rstrip("/")
+        for provider in DEFAULT_BASE_URLS:
+            var = base_url_variable(provider)
+            raw = _text(env, var.name)
+            if raw is not None:
+                urls[provider] = str(var.parse(raw)).rstrip("/")
         values["base_urls"] = urls
-        metrics_dir = _text(env, "PROMETHEUS_MULTIPROC_DIR")
-        if metrics_dir:
-            values["metrics_dir"] = Path(metrics_dir).expanduser()
-        hooks = _text(env, PREFIX + "WEBHOOKS")
-        if hooks:
-            try:
-                values["webhooks"] = parse_receivers(hooks)
-            except ValueError as exc:
-                raise ConfigError(f"{PREFIX}WEBHOOKS {exc}.") from None
-        values["webhook_secret"] = _text(env, PREFIX + "WEBHOOK_SECRET")
-        _set(
-            values,
-            "webhook_retry_base_s",
-            _number(env, PREFIX + "WEBHOOK_RETRY_BASE", float, 0.1, 3600),
-        )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
@@ -177,20 +190,19 @@ def _text(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _number(env: Mapping[str, str], name: str, kind: type, low: float, high: float):
-    raw = _text(env, name)
-    if raw is None:
-        return None
+def _number(var: Variable, raw: str) -> float:
     try:
-        value = kind(raw)
+        value = var.kind(raw)
     except ValueError:
-        noun = "a whole number" if kind is int else "a number"
-        raise ConfigError(f"{name} must be {noun}, got {raw!r}.") from None
+        noun = "a whole number" if var.kind is int else "a number"
+        raise ConfigError(f"{var.name} must be {noun}, got {raw!r}.") from None
+    low = -math.inf if var.low is None else var.low
+    high = math.inf if var.high is None else var.high
     if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}.")
+        raise ConfigError(f"{var.name} must be between {low:g} and {high:g}, got {raw!r}.")
     return value
 
 
-def _set(values: dict[str, object], key: str, value: object) -> None:
-    if value is not None:
-        values[key] = value
+def _either(options: tuple[str, ...]) -> str:
+    """`a, b or c`."""
+    return ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from quota_sentinel.config import Settings
+from quota_sentinel.config import VARIABLES, Settings, Variable
 from quota_sentinel.errors import ConfigError
 
 
@@ -70,3 +71,32 @@ def test_a_bad_value_stops_with_the_variable_name(name: str, value: str):
 
 def test_blank_values_count_as_unset():
     assert Settings.from_env({"QUOTA_SENTINEL_PORT": "  ", "REDIS_URL": ""}).port == 7878
+
+
+def test_every_variable_sets_a_settings_field():
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert {var.field for var in VARIABLES} <= fields
+    assert len({var.name for var in VARIABLES}) == len(VARIABLES)
+
+
+@pytest.mark.parametrize(
+    "var", [v for v in VARIABLES if v.kind in (int, float)], ids=lambda v: v.name
+)
+def test_every_number_is_held_to_its_bounds(var: Variable):
+    low, high = var.low, var.high
+    assert low is not None and high is not None, f"{var.name} needs bounds"
+    for edge in (low, high):
+        assert getattr(Settings.from_env({var.name: f"{var.kind(edge)}"}), var.field) == edge
+    step = 1 if var.kind is int else 0.5
+    for bad in (f"{var.kind(low - step)}", f"{var.kind(high + step)}", "many"):
+        with pytest.raises(ConfigError) as err:
+            Settings.from_env({var.name: bad})
+        assert var.name in err.value.message
+
+
+def test_the_readme_lists_every_variable():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("## Configuration")
+    table = readme[start : readme.find("\n## ", start + 1)]
+    missing = [var.name for var in VARIABLES if f"`{var.name}`" not in table]
+    assert not missing, f"README's Configuration table lacks {missing}"
