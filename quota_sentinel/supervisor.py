@@ -118,7 +118,19 @@ def gunicorn_argv(host: str, port: int, web_workers: int = WEB_WORKERS) -> list[
         "10000",
         "--max-requests-jitter",
         "1000",
+        *_no_control_socket(),
     ]
+
+
+def _no_control_socket() -> list[str]:
+    """gunicorn >= 25.1 opens a control socket at ~/.gunicorn/gunicorn.ctl by default: a file in
+    the user's home, and one path that every server started from that home fights over. We never
+    use it; older gunicorn has no such socket and no flag."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        return ["--no-control-socket"]
+    return []
 
 
 def children(settings: Settings, web_workers: int) -> list[Child]:

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from quota_sentinel.cli import main
 from quota_sentinel.embedded import socket_path_for
 from quota_sentinel.jobs import POLL_THREADS
+from quota_sentinel.supervisor import gunicorn_argv
 from tests.upstreams.deepseek import DeepSeekFake
 from tests.upstreams.zai import ZaiFake
 from tests.waiting import http_ok, wait_until
@@ -109,7 +110,10 @@ def _assert_keeps_connections_open(port: int) -> None:
 
 
 def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai_fake: ZaiFake):
-    server = Server(tmp_path / "data", {"QUOTA_SENTINEL_ZAI_BASE_URL": zai_fake.url})
+    home = tmp_path / "home"  # where gunicorn >= 25.1 would put its control socket
+    home.mkdir()
+    env = {"QUOTA_SENTINEL_ZAI_BASE_URL": zai_fake.url, "HOME": str(home)}
+    server = Server(tmp_path / "data", {**env, "XDG_RUNTIME_DIR": str(home)})
     try:
         server.wait_healthy()
         children = server.tree()
@@ -134,6 +138,7 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
         provider = wait_until(polled, timeout=60, what="a first Z.ai poll")
         assert provider["zai"]["status"] == "GREEN"
         assert provider["zai"]["windows"]["5h"]["utilization"] == 37
+        assert not list(home.rglob("*")), "start writes in the user's home (gunicorn.ctl?)"
 
         runner = CliRunner()
         result = runner.invoke(main, ["health", "--url", server.url])
@@ -154,6 +159,21 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
     wait_until(lambda: not _running(children), timeout=30, what="every child gone")
     assert not socket_path_for(tmp_path / "data").parent.exists()  # socket and its folder gone
     assert "zai-cli-key" not in output and reg["api_key"] not in output
+
+
+def test_gunicorn_accepts_our_command_line_and_opens_no_control_socket():
+    from gunicorn.config import Config
+
+    argv = gunicorn_argv("127.0.0.1", 7878)
+    assert argv[1:3] == ["-m", "gunicorn"]
+    config = Config()
+    parsed = config.parser().parse_args(argv[3:])  # exits on a flag this gunicorn lacks
+    for name, value in vars(parsed).items():
+        if value is not None and name in config.settings:
+            config.set(name, value)
+    assert config.worker_class_str == "gthread" and config.threads == 8
+    if "control_socket_disable" in config.settings:
+        assert config.settings["control_socket_disable"].get() is True
 
 
 def test_restart_keeps_registrations(tmp_path: Path):

@@ -84,7 +84,7 @@ def team_view(ctx: Context, now: float) -> dict[str, Any]:
         views = evaluate_accounts(ctx, inst, reads, now, memo)
         # Instances of one framework that see the same (memoized) views are told the same.
         key = (inst.framework, tuple((p, id(v)) for p, v in views.items()))
-        if key not in told:
+        if key not in told:  # its allocation dict is then shared: the schema dumps it once
             told[key] = instance_status(inst, views, now)
         instance_rows.append(_instance_row(inst, told[key], now))
     return {

@@ -139,6 +139,9 @@ def test_dashboard_shows_every_account_and_follows_polls_without_reloading(
     assert hostile.locator("td").first.inner_text().startswith(HOSTILE_PROJECT)
     batch = page.locator(f'tr[data-instance="{team.regs["batch-jobs"]["instance_id"]}"]')
     assert "STOP" in batch.inner_text() and "zai (23%)" in batch.inner_text()
+    alerts = page.locator("#alerts li").all_inner_texts()
+    assert any("refused the credentials (auth_failed)" in text for text in alerts), alerts
+    assert any("window 5h went" in text and "→ RED" in text for text in alerts), alerts
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
@@ -162,6 +165,7 @@ def test_dashboard_shows_every_account_and_follows_polls_without_reloading(
     assert five.locator(".window-used").inner_text() == "4%"
     assert _colour(five.locator(".bar .fill"), "backgroundColor") == LIGHT["GREEN"]
     assert page.locator("article.card").first.get_attribute("data-status") == "YELLOW"
+    assert "window 5h went RED → GREEN" in page.locator("#alerts li").first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "dashboard-after-poll.png"), full_page=True)
     assert errors == []
     context.close()

@@ -6,6 +6,9 @@ credential) can reach a response.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from typing import Any
+
 import marshmallow as ma
 
 from quota_sentinel.web.schemas.fields import Moment, Rounded
@@ -58,6 +61,25 @@ class TeamAccountSchema(ma.Schema):
     windows = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(TeamWindowSchema))
 
 
+# Within one TeamSchema dump: id(value) → (value, its serialized form) of SharedDict fields.
+_SHARED: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar("team_shared", default=None)
+
+
+class SharedDict(ma.fields.Dict):
+    """A Dict field whose values many rows share (an instance's allocation is the same object for
+    every instance that sees its accounts alike): within one TeamSchema dump, each distinct
+    value is serialized once."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        shared = _SHARED.get()
+        if shared is None or value is None:
+            return super()._serialize(value, attr, obj, **kwargs)
+        found = shared.get(id(value))
+        if found is None:  # the value is kept with its form, so its id is not reused meanwhile
+            found = shared[id(value)] = (value, super()._serialize(value, attr, obj, **kwargs))
+        return found[1]
+
+
 class TeamInstanceSchema(ma.Schema):
     instance_id = ma.fields.String()
     project = ma.fields.String()
@@ -72,7 +94,7 @@ class TeamInstanceSchema(ma.Schema):
         metadata={"description": "PROCEED, PROCEED_SMALL_ONLY or STOP"}
     )
     message = ma.fields.String()
-    allocation = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(AllocationSchema))
+    allocation = SharedDict(keys=ma.fields.String(), values=ma.fields.Nested(AllocationSchema))
 
 
 class TeamSummarySchema(ma.Schema):
@@ -113,3 +135,10 @@ class TeamSchema(ma.Schema):
         ma.fields.Nested(TeamAlertSchema),
         metadata={"description": "the latest alerts (a day at most), newest first"},
     )
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        token = _SHARED.set({})
+        try:
+            return super().dump(obj, many=many)
+        finally:
+            _SHARED.reset(token)
