@@ -18,7 +18,8 @@ PREFIX = "QUOTA_SENTINEL_"
 
 MIN_POLL_INTERVAL_S = 30
 
-# Providers whose upstream host can be moved with QUOTA_SENTINEL_<NAME>_BASE_URL (DESIGN §4).
+# Providers whose upstream host can be moved with QUOTA_SENTINEL_<NAME>_BASE_URL
+# (docs/architecture.md §4).
 # The values are the real hosts; paths are appended by each provider module.
 DEFAULT_BASE_URLS: dict[str, str] = {
     "claude": "https://api.anthropic.com",

@@ -22,6 +22,10 @@ OUTSIDE = re.compile(
     r"DESIGN\s*(§|\.md)|STYLE\s*(H\d|\.md)|\.\./shared/|(?<![\w/])providers\.md\s*§"
 )
 SECTION_CITE = re.compile(r"docs/([\w-]+\.md)\s*§\s*(\w+)")
+# `docs/providers.md (Claude)`, `docs/providers.md, "One rule for every provider"`: a heading.
+NAMED_CITE = re.compile(
+    r'docs/([\w-]+\.md)(?:, | \()"?([A-Z][\w./ -]*?)"?(?=[),:;]|\.\s|\.$|\s*$)', re.M
+)
 
 
 def _files() -> list[Path]:
@@ -51,6 +55,16 @@ def _anchors(path: Path) -> set[str]:
     return {_slug(h) for h in re.findall(r"^#+ (.+)$", path.read_text(), re.M)}
 
 
+def test_nothing_cites_a_document_outside_the_repository():
+    cites = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in _files()
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if OUTSIDE.search(line)
+    ]
+    assert not cites, "cite docs/ instead:\n" + "\n".join(cites)
+
+
 def test_every_cited_docs_section_exists():
     missing = []
     for path in _files():
@@ -59,6 +73,17 @@ def test_every_cited_docs_section_exists():
             heading = re.compile(rf"^#+ {re.escape(number)}[.:)]? ", re.M)
             if not target.exists() or not heading.search(target.read_text()):
                 missing.append(f"{path.relative_to(ROOT)} cites docs/{name} §{number}")
+    assert not missing, "\n".join(missing)
+
+
+def test_every_section_cited_by_name_exists():
+    missing = []
+    for path in _files():
+        for name, title in NAMED_CITE.findall(path.read_text(errors="replace")):
+            target = DOCS / name
+            heading = re.compile(rf"^#+ {re.escape(title)}\b", re.M)
+            if not target.exists() or not heading.search(target.read_text()):
+                missing.append(f"{path.relative_to(ROOT)} cites docs/{name} ({title})")
     assert not missing, "\n".join(missing)
 
 

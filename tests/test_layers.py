@@ -1,4 +1,4 @@
-"""The dependency rules of STYLE.md, checked by walking every module's imports."""
+"""The dependency rules of docs/architecture.md §3, checked by walking every module's imports."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Credentials found on this machine, shaped as the registration's `auth` (DESIGN §9).
+"""Credentials found on this machine, shaped as the registration's `auth` (docs/architecture.md §9).
 
 Sources, for the providers the config's models use: OpenCode's `auth.json`
 (`$XDG_DATA_HOME/opencode/auth.json`, default `~/.local/share/opencode/auth.json`), API keys in

@@ -1,9 +1,9 @@
 """The switcher's decision, pure: which model each target should use given provider health.
 
 Nothing here reads a file, the clock or the network. `reconcile` squares the remembered
-originals with what the config holds now; `decide` applies DESIGN §9 (move off a YELLOW/RED
-original to the first GREEN fallback, come back after `hold` consecutive GREEN polls);
-`restore` puts every original back. Each returns a `Decision`, which `apply` writes.
+originals with what the config holds now; `decide` applies docs/architecture.md §9 (move off
+a YELLOW/RED original to the first GREEN fallback, come back after `hold` consecutive GREEN
+polls); `restore` puts every original back. Each returns a `Decision`, which `apply` writes.
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def decide(
     healths: Mapping[str, Health],
     hold: int,
 ) -> Decision:
-    """One poll's decision for every target (DESIGN §9).
+    """One poll's decision for every target (docs/architecture.md §9).
 
     Args:
         targets: the config's model settings, as read now.

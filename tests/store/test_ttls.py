@@ -1,4 +1,4 @@
-"""Every key the store writes expires, except the two documented indexes (STYLE H5)."""
+"""Every key the store writes expires, except the documented indexes (docs/architecture.md §5)."""
 
 from __future__ import annotations
 
