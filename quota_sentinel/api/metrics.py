@@ -124,12 +124,14 @@ class RedisCollector:
                 age.add_metric(ids, acct.poll_age_s)
             for state, count in sorted(acct.subscribers.items()):
                 subs.add_metric([*ids, state], count)
-            for window, data in sorted(acct.windows.items()):
+            for window, view in sorted(acct.windows.items()):
+                forecast = view.forecast
                 for field, gauge in gauges.items():
-                    if data.get(field) is not None:
-                        gauge.add_metric([*ids, window], data[field])
+                    value = getattr(forecast, field)
+                    if value is not None:
+                        gauge.add_metric([*ids, window], value)
                 for s in Status:
-                    status.add_metric([*ids, window, s.value], int(data["status"] == s.value))
+                    status.add_metric([*ids, window, s.value], int(forecast.status == s))
         yield from gauges.values()
         yield from (status, age, subs)
         yield from self._service(report)

@@ -41,7 +41,7 @@ def detect_transitions(
     if snap is None:
         return []
     view = account_view_at_default_caps(ctx, provider, fp, snap, interval_s, now)
-    state = {_WINDOW + name: w["status"] for name, w in view.windows.items()}
+    state = {_WINDOW + name: w.forecast.status.value for name, w in view.windows.items()}
     # UNKNOWN (data too old to grade) is not a transition: polls_failing says why.
     state = {k: v for k, v in state.items() if v != Status.UNKNOWN.value}
     code = snap.error["code"] if snap.error else None
@@ -84,14 +84,14 @@ def _alert(
         if old is None and new == Status.GREEN.value:
             return None
         name = field[len(_WINDOW) :]
-        window = view.windows[name]
+        window = view.windows[name].forecast
         base.update(
             event=WINDOW_STATUS_CHANGED,
             severity=_SEVERITY.get(new, "info"),
             window=name,
-            utilization=_number(window.get("utilization"), 2),
-            projected_exhaustion_min=_number(window.get("projected_exhaustion_min"), 1),
-            resets_at=iso(window.get("resets_at")),
+            utilization=_number(window.utilization, 2),
+            projected_exhaustion_min=_number(window.projected_exhaustion_min, 1),
+            resets_at=iso(window.resets_at),
         )
     elif new == "ok":
         return None

@@ -14,7 +14,11 @@ from rq import Queue
 
 from quota_sentinel.jobs import queue_names
 from quota_sentinel.services.context import Context
-from quota_sentinel.services.status import AccountView, account_view_at_default_caps
+from quota_sentinel.services.status import (
+    AccountView,
+    WindowView,
+    account_view_at_default_caps,
+)
 
 # Characters of the fingerprint shown in labels (as on the dashboard's cards).
 SHORT_FP = 6
@@ -22,15 +26,15 @@ SHORT_FP = 6
 
 @dataclass(frozen=True)
 class AccountMetrics:
-    """One account as a whole. `windows` maps window name → its forecast (utilization %,
-    velocity_pct_per_hour, projected_exhaustion_min, projected_at_reset, status)."""
+    """One account as a whole. `windows` maps window name → its graded view (the engine's
+    forecast at the provider's default cap)."""
 
     provider: str
     plan: str
     account: str
     poll_age_s: float | None
     subscribers: dict[str, int]
-    windows: dict[str, dict[str, Any]]
+    windows: dict[str, WindowView]
 
 
 @dataclass(frozen=True)

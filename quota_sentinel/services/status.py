@@ -4,7 +4,7 @@ the instance's own effective caps (engine.grade: arithmetic only, no samples are
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,37 @@ def iso(ts: float | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class WindowView:
+    """One window graded for one reader: the engine's forecast (its `cap` the effective cap it
+    was graded against), the window's own (hard) cap, and the provider's metadata."""
+
+    forecast: WindowForecast
+    cap: float
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's window object, unrounded (web/schemas rounds and formats): the
+        forecast's fields, `effective_cap`, `cap`, `resets_at` in epoch seconds."""
+        forecast = self.forecast
+        view = {
+            "utilization": forecast.utilization,
+            "velocity_pct_per_hour": forecast.velocity_pct_per_hour,
+            "projected_exhaustion_min": forecast.projected_exhaustion_min,
+            "projected_at_reset": forecast.projected_at_reset,
+            "resets_at": forecast.resets_at,
+            "status": forecast.status.value,
+            "outlook_code": forecast.outlook.value,
+            "stale": forecast.stale,
+            "cap": self.cap,
+            "effective_cap": forecast.cap,
+            "samples_used": forecast.samples_used,
+        }
+        if self.metadata:
+            view["metadata"] = dict(self.metadata)
+        return view
+
+
+@dataclass(frozen=True)
 class AccountView:
     """What one instance sees of one of its accounts."""
 
@@ -48,7 +79,7 @@ class AccountView:
     subscribers: int
     share: float
     status: Status
-    windows: dict[str, dict[str, Any]]
+    windows: dict[str, WindowView]
     fresh: Freshness | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,32 +101,8 @@ class AccountView:
             "data_at": snap.ok_at,
             "data_age_s": fresh.age_s,
             "plan": snap.plan,
-            "windows": self.windows,
+            "windows": {name: w.to_dict() for name, w in self.windows.items()},
         }
-
-
-def window_view(
-    forecast: WindowForecast, cap: float, metadata: dict[str, Any] | None
-) -> dict[str, Any]:
-    """One graded window as the API's window object, unrounded (web/schemas rounds and
-    formats): the forecast's fields, `effective_cap` the cap it was graded against, `cap` the
-    window's own (hard) cap, `resets_at` in epoch seconds."""
-    view = {
-        "utilization": forecast.utilization,
-        "velocity_pct_per_hour": forecast.velocity_pct_per_hour,
-        "projected_exhaustion_min": forecast.projected_exhaustion_min,
-        "projected_at_reset": forecast.projected_at_reset,
-        "resets_at": forecast.resets_at,
-        "status": forecast.status.value,
-        "outlook_code": forecast.outlook.value,
-        "stale": forecast.stale,
-        "cap": cap,
-        "effective_cap": forecast.cap,
-        "samples_used": forecast.samples_used,
-    }
-    if metadata:
-        view["metadata"] = metadata
-    return view
 
 
 def _evaluate_account(
@@ -112,7 +119,7 @@ def _evaluate_account(
     if snap is None:
         return AccountView(provider, fp, None, subscribers, share, Status.UNKNOWN, {})
     fresh = freshness_of(snap, inst.poll_interval_s, now)
-    windows: dict[str, dict[str, Any]] = {}
+    windows: dict[str, WindowView] = {}
     for name, last in sorted(snap.windows.items()):
         cap = cap_for(provider, name, inst.hard_caps)
         eff = effective_cap(cap, share, ctx.settings.overcommit)
@@ -123,8 +130,8 @@ def _evaluate_account(
             safety_margin_min=ctx.settings.safety_margin_min,
             fresh=fresh,
         )
-        windows[name] = window_view(forecast, cap, dict(last.metadata))
-    status = worst_status(Status(w["status"]) for w in windows.values())
+        windows[name] = WindowView(forecast, cap, last.metadata)
+    status = worst_status(w.forecast.status for w in windows.values())
     return AccountView(provider, fp, snap, subscribers, share, status, windows, fresh)
 
 
@@ -195,7 +202,7 @@ def instance_status(inst: Instance, views: Mapping[str, AccountView], now: float
                 "fingerprint": v.fp,
                 "subscribers": v.subscribers,
                 "share": v.share,
-                "effective_caps": {w: d["effective_cap"] for w, d in v.windows.items()},
+                "effective_caps": {w: d.forecast.cap for w, d in v.windows.items()},
             }
             for p, v in views.items()
         },
