@@ -24,6 +24,7 @@ compare the ratios, not the absolute figures.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -378,7 +379,8 @@ def ceiling(args, workdir: Path, emit) -> None:
                         raise SystemExit(f"{name}: no answer within 60 s") from None
                 time.sleep(0.3)
             wrk(url, script, args.connections, args.warmup)
-            runs = [wrk(url, script, args.connections, args.seconds) for _ in range(args.runs)]
+            cpu = functools.partial(_tree_cpu, process.pid)
+            runs = [wrk(url, script, args.connections, args.seconds, cpu) for _ in range(args.runs)]
             mid = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
             emit({"kind": "ceiling", "app": name, "endpoint": "health", **mid})
         finally:
@@ -429,7 +431,8 @@ def table(rows: list[dict], builds: list[str], grid: list[int]) -> str:
         if r["kind"] == "ceiling":
             extra.append(
                 f"- Ceiling, {r['app']} under the same gunicorn command line, GET /v1/health: "
-                f"{_fmt(r['rps'])} req/s (p99 {_fmt(r['p99_ms'])} ms)"
+                f"{_fmt(r['rps'])} req/s (p99 {_fmt(r['p99_ms'])} ms), "
+                f"{r['cpu_ms_per_req']:.3f} ms of server CPU per request"
             )
         if r["kind"] == "team":
             extra.append(
