@@ -81,7 +81,7 @@ def redis_url() -> Iterator[str]:
         except redis.ResponseError as exc:  # DB index out of range: every test using it fails
             pytest.fail(
                 f"xdist worker gw{worker} needs Redis DB {url} ({exc}): that server has fewer "
-                "databases; run fewer workers (PYTEST_WORKERS=2) or none (PYTEST_WORKERS=0).",
+                "databases; run fewer workers (PYTEST_ARGS='-n 2') or none (PYTEST_ARGS='-n 0').",
                 pytrace=False,
             )
         finally:
