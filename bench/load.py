@@ -6,12 +6,15 @@ fresh `quota-sentinel start` of that build, registers N instances over K=10 dist
 (so N/10 subscribers per account) against a loopback fake, waits for the first poll of every
 account, then drives each endpoint with wrk: C=16 keep-alive connections in a closed loop, a
 2 s warm-up, then RUNS x SECONDS, requests rotating over 256 of the N instances; the median run
-counts. It also times GET /v1/team (p50 of sequential requests) and reads Redis `used_memory`
-before and after the registrations (bytes per instance).
+counts; each run also records the CPU the server spent per request (every process of the
+build plus its Redis, user + system, reaped children included), which a busy machine disturbs
+far less than req/s. It also times GET /v1/team (p50 of sequential requests) and reads Redis
+`used_memory` before and after the registrations (bytes per instance).
 
     .venv/bin/python bench/load.py                         # this checkout alone
     .venv/bin/python bench/load.py --compare ccefa37       # side by side with ccefa37
     .venv/bin/python bench/load.py --quick --compare ccefa37   # 1 x 5 s per endpoint
+    .venv/bin/python bench/load.py --grid 10 --ceiling     # + do-nothing apps, same gunicorn
 
 JSON lines go to --out (one per run, one summary per endpoint); a markdown table is printed.
 Both builds run in the same invocation, alternating per N, so a busy machine slows both alike:
@@ -21,6 +24,7 @@ compare the ratios, not the absolute figures.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -30,10 +34,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import redis
 import requests
 from cryptography.fernet import Fernet
@@ -164,11 +170,35 @@ class Server:
             self.r.close()
         self.redis.stop()
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of this build's processes and its Redis so far, children that
+        exited (and were waited for) included."""
+        roots = [self.process.pid]
+        if self.redis.process is not None:
+            roots.append(self.redis.process.pid)
+        return sum(_tree_cpu(pid) for pid in roots)
+
     def used_memory(self) -> int:
         """Redis memory without client buffers (which grow with the number of connections,
         not with the data)."""
         info = self.r.info("memory")
         return int(info["used_memory"]) - int(info.get("mem_clients_normal", 0))
+
+
+def _tree_cpu(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def register(url: str, n: int, keys: int) -> list[tuple[str, str]]:
@@ -216,7 +246,9 @@ def wait_polled(url: str, creds: list[tuple[str, str]], keys: int) -> None:
         raise SystemExit("the accounts were not polled within 120 s")
 
 
-def wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
+def wrk(
+    url: str, script: Path, connections: int, seconds: float, cpu: Callable[[], float] | None = None
+) -> dict:
     threads = min(connections, max(os.cpu_count() or 1, 2))
     argv = [
         "wrk",
@@ -226,12 +258,18 @@ def wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
         "--timeout",
         "10s",
     ]
+    cpu_before = cpu() if cpu else 0.0
     out = subprocess.run(
         [*argv, "-s", str(script), url], capture_output=True, text=True, check=True
     ).stdout
+    cpu_used = (cpu() - cpu_before) if cpu else None
     line = next(x for x in out.splitlines() if x.startswith("BENCH-JSON "))
     data = json.loads(line[len("BENCH-JSON ") :])
+    extra = {}
+    if cpu_used is not None and data["requests"]:
+        extra["cpu_ms_per_req"] = round(cpu_used * 1000 / data["requests"], 4)
     return {
+        **extra,
         "rps": data["requests"] / (data["duration_us"] / 1e6),
         "p50_ms": data["p50_us"] / 1000,
         "p99_ms": data["p99_us"] / 1000,
@@ -285,7 +323,7 @@ def bench_one(build: Build, n: int, args, fake_url: str, workdir: Path, emit) ->
             wrk(server.url, script, args.connections, args.warmup)
             runs = []
             for run in range(args.runs):
-                result = wrk(server.url, script, args.connections, args.seconds)
+                result = wrk(server.url, script, args.connections, args.seconds, server.cpu_seconds)
                 runs.append(result)
                 emit(
                     {
@@ -302,6 +340,52 @@ def bench_one(build: Build, n: int, args, fake_url: str, workdir: Path, emit) ->
         if args.team_n == n and "register" not in args.endpoints:
             p50 = team_p50(server.url, args.team_requests)
             emit({"kind": "team", "build": build.name, "n": n, "p50_ms": round(p50, 1)})
+
+
+CEILING_APPS = {
+    "no-op Flask": "bench.ceiling_apps:flask_app",
+    "no-op WSGI": "bench.ceiling_apps:wsgi_app",
+}
+
+
+def ceiling(args, workdir: Path, emit) -> None:
+    """GET /v1/health of the do-nothing apps (bench/ceiling_apps.py) under this checkout's
+    gunicorn command line (`supervisor.gunicorn_argv`): the most any endpoint can reach here."""
+    from quota_sentinel.supervisor import gunicorn_argv
+
+    script = write_script(workdir / "ceiling.lua", "health", [("-", "-")], args.keys)
+    for name, spec in CEILING_APPS.items():
+        port = _free_port()
+        argv = gunicorn_argv("127.0.0.1", port)
+        argv[argv.index("quota_sentinel.app:create_app()")] = spec
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(url + "/v1/health", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"{name}: no answer within 60 s") from None
+                time.sleep(0.3)
+            wrk(url, script, args.connections, args.warmup)
+            cpu = functools.partial(_tree_cpu, process.pid)
+            runs = [wrk(url, script, args.connections, args.seconds, cpu) for _ in range(args.runs)]
+            mid = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+            emit({"kind": "ceiling", "app": name, "endpoint": "health", **mid})
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
 
 
 def _fmt(x: float) -> str:
@@ -341,8 +425,15 @@ def table(rows: list[dict], builds: list[str], grid: list[int]) -> str:
                     else "-"
                 )
         lines.append(f"| {LABELS[e]} | " + " | ".join(cells) + " |")
+    lines += ["", *cpu_table(med, builds, grid, endpoints)]
     extra = []
     for r in rows:
+        if r["kind"] == "ceiling":
+            extra.append(
+                f"- Ceiling, {r['app']} under the same gunicorn command line, GET /v1/health: "
+                f"{_fmt(r['rps'])} req/s (p99 {_fmt(r['p99_ms'])} ms), "
+                f"{r['cpu_ms_per_req']:.3f} ms of server CPU per request"
+            )
         if r["kind"] == "team":
             extra.append(
                 f"- GET /v1/team, {r['n']:,} instances, {r['build']}: p50 {r['p50_ms']} ms"
@@ -353,6 +444,32 @@ def table(rows: list[dict], builds: list[str], grid: list[int]) -> str:
                 f"{r['redis_bytes_per_instance']} (registering took {r['register_s']} s)"
             )
     return "\n".join(lines + [""] + extra)
+
+
+def cpu_table(med: dict, builds: list[str], grid: list[int], endpoints: list[str]) -> list[str]:
+    """Markdown: server CPU ms per request of each median run, and base/head ratios (how many
+    times more CPU the other build spends on one request)."""
+    head = builds[0]
+    cols = [f"{b} N={n:,}" for n in grid for b in builds]
+    cols += [f"{b}/{head} N={n:,}" for b in builds[1:] for n in grid]
+    lines = [
+        "| server CPU ms per request | " + " | ".join(cols) + " |",
+        "|---" * (len(cols) + 1) + "|",
+    ]
+    for e in endpoints:
+        cpu = {
+            (b, n): med[(b, n, e)].get("cpu_ms_per_req")
+            for b in builds
+            for n in grid
+            if (b, n, e) in med
+        }
+        cells = [f"{cpu[(b, n)]:.3f}" if cpu.get((b, n)) else "-" for n in grid for b in builds]
+        for b in builds[1:]:
+            for n in grid:
+                x, y = cpu.get((b, n)), cpu.get((head, n))
+                cells.append(f"{x / y:.2f}×" if x and y else "-")
+        lines.append(f"| {LABELS[e]} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main() -> None:
@@ -370,6 +487,9 @@ def main() -> None:
     parser.add_argument("--team-requests", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="1 run of 5 s, warm-up 1 s")
     parser.add_argument("--out", type=Path, default=None, help="JSON lines file")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="also serve do-nothing apps (bench/ceiling_apps.py)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.seconds, args.warmup = 1, 5.0, 1.0
@@ -391,6 +511,8 @@ def main() -> None:
         workdir = Path(tmp)
         builds = [Build("HEAD", ROOT)] + [unpack(rev, workdir / "builds") for rev in args.compare]
         try:
+            if args.ceiling:
+                ceiling(args, workdir, emit)
             for n in grid:
                 for build in builds:
                     bench_one(build, n, args, fake.url, workdir, emit)

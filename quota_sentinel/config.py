@@ -83,6 +83,19 @@ class Variable:
 
 
 _P = PREFIX
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ValueError(f"must be one of {', '.join(_TRUE)} or {', '.join(_FALSE)}, got {raw!r}")
+
+
 HTTP_SCHEMES = ("http://", "https://")
 # Every variable Settings reads (the README's Configuration table lists each: tests/test_config.py).
 VARIABLES: tuple[Variable, ...] = (
@@ -110,6 +123,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("http_timeout_s", _P + "HTTP_TIMEOUT", float, 0.1, 300),
     Variable("log_level", _P + "LOG_LEVEL", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
     Variable("trust_proxy_hops", _P + "TRUST_PROXY", int, 0, 5),
+    Variable("access_log", _P + "ACCESS_LOG", _flag),
     Variable("webhooks", _P + "WEBHOOKS", parse_receivers),
     Variable("webhook_secret", _P + "WEBHOOK_SECRET"),
     Variable("webhook_retry_base_s", _P + "WEBHOOK_RETRY_BASE", float, 0.1, 3600),
@@ -148,6 +162,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     http_timeout_s: float = 10.0
     trust_proxy_hops: int = 0
+    # gunicorn's access log, a line per request on stdout (off: it halves requests per second).
+    access_log: bool = False
     log_level: str = "INFO"
     base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
     # Where gunicorn's web processes share their per-process metrics (prometheus_client's

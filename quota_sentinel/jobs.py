@@ -66,6 +66,9 @@ class JobQueue:
     def queue(self, purpose: str) -> Queue:
         return Queue(self.names[purpose], connection=self.r)
 
+    # RQ's set of registered workers (what `rq.Worker.count` sizes).
+    worker_set = REDIS_WORKER_KEYS
+
     def worker_count(self) -> int:
         """How many RQ workers are registered (what `rq.Worker.count` says), in O(1): the size
         of RQ's worker set, without reading its members."""

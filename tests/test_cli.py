@@ -161,19 +161,31 @@ def test_start_serves_polls_and_one_sigint_stops_every_child(tmp_path: Path, zai
     assert "zai-cli-key" not in output and reg["api_key"] not in output
 
 
-def test_gunicorn_accepts_our_command_line_and_opens_no_control_socket():
+def _gunicorn_config(argv: list[str]):
     from gunicorn.config import Config
 
-    argv = gunicorn_argv("127.0.0.1", 7878)
     assert argv[1:3] == ["-m", "gunicorn"]
     config = Config()
     parsed = config.parser().parse_args(argv[3:])  # exits on a flag this gunicorn lacks
     for name, value in vars(parsed).items():
         if value is not None and name in config.settings:
             config.set(name, value)
+    return config
+
+
+def test_gunicorn_accepts_our_command_line_and_opens_no_control_socket():
+    config = _gunicorn_config(gunicorn_argv("127.0.0.1", 7878))
     assert config.worker_class_str == "gthread" and config.threads == 8
     if "control_socket_disable" in config.settings:
         assert config.settings["control_socket_disable"].get() is True
+
+
+def test_gunicorn_writes_no_access_log_and_recycles_no_worker_unless_asked():
+    quiet = _gunicorn_config(gunicorn_argv("127.0.0.1", 7878))
+    assert quiet.accesslog is None
+    assert quiet.max_requests == 0  # a worker is never restarted for its request count
+    logged = _gunicorn_config(gunicorn_argv("127.0.0.1", 7878, access_log=True))
+    assert logged.accesslog == "-"
 
 
 def test_restart_keeps_registrations(tmp_path: Path):

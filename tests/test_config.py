@@ -99,6 +99,23 @@ def test_every_number_is_held_to_its_bounds(var: Variable):
         assert var.name in err.value.message
 
 
+@pytest.mark.parametrize("raw", ["1", "true", "Yes", "ON"])
+def test_access_log_is_switched_on_by_any_yes(raw: str):
+    assert Settings.from_env({"QUOTA_SENTINEL_ACCESS_LOG": raw}).access_log is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "No", "off", " "])
+def test_access_log_stays_off_by_any_no_or_blank(raw: str):
+    assert Settings.from_env({"QUOTA_SENTINEL_ACCESS_LOG": raw}).access_log is False
+    assert Settings.from_env({}).access_log is False
+
+
+def test_access_log_refuses_anything_else_naming_the_variable():
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"QUOTA_SENTINEL_ACCESS_LOG": "sometimes"})
+    assert "QUOTA_SENTINEL_ACCESS_LOG" in err.value.message and "'sometimes'" in err.value.message
+
+
 def test_the_readme_lists_every_variable():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     start = readme.index("## Configuration")

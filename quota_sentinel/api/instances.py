@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from quota_sentinel.api.smorest import Blueprint
 from quota_sentinel.services import instances
-from quota_sentinel.web.access import caller, context
+from quota_sentinel.web.access import API_KEY_HEADER, caller, context
 from quota_sentinel.web.schemas.common import OkSchema
 from quota_sentinel.web.schemas.instances import (
     HeartbeatResultSchema,
@@ -50,7 +50,11 @@ class InstanceHeartbeat(MethodView):
     @blp.response(200, HeartbeatResultSchema)
     def patch(self, body, instance_id):
         """Keep an instance alive; optionally change its state or send fresh credentials"""
-        who = caller(instance_id)
-        return instances.record_heartbeat(
-            context(), who, body.get("state"), body.get("auth"), context().clock()
+        return instances.heartbeat(
+            context(),
+            request.headers.get(API_KEY_HEADER),
+            instance_id,
+            body.get("state"),
+            body.get("auth"),
+            context().clock(),
         )

@@ -38,7 +38,7 @@ def web(host: str | None, port: int | None, web_workers: int) -> None:
     if settings.metrics_dir is None:
         # gunicorn's processes add up their HTTP metrics in one folder: a fresh one per run.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qs-metrics-")
-    argv = gunicorn_argv(settings.host, settings.port, web_workers)
+    argv = gunicorn_argv(settings.host, settings.port, web_workers, settings.access_log)
     os.execv(argv[0], argv)
 
 

@@ -103,7 +103,7 @@ def page():
         stale = "Your saved sign-in no longer matches this server's admin token; enter it again."
         note = stale if request.cookies.get(COOKIE) else None
         return _render("sign_in", error=note)
-    data = TeamSchema().dump(team_view(ctx, ctx.clock()))
+    data = _TEAM.dump(team_view(ctx, ctx.clock()))
     return _render("index", access=access, data=data, refresh_s=_refresh_s())
 
 
@@ -150,4 +150,7 @@ def data():
     """The page's refresh: the same JSON as GET /v1/team, for the session cookie."""
     require_team_reader(signed_in=signed_in())
     ctx = context()
-    return TeamSchema().dump(team_view(ctx, ctx.clock()))
+    return _TEAM.dump(team_view(ctx, ctx.clock()))
+
+
+_TEAM = TeamSchema()  # built once: building a schema deep-copies its fields

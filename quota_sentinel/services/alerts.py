@@ -156,9 +156,9 @@ def gave_up(ctx: Context, receiver: Receiver, alert: dict[str, Any], reason: str
         log.error("webhook %s given up on after every retry: %s", receiver.label, reason)
 
 
-def webhooks_health(ctx: Context) -> dict[str, Any]:
-    """How many receivers are configured and which were given up on (health report)."""
-    down = ctx.store.alerts.down()
+def webhooks_health(ctx: Context, down: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """How many receivers are configured and which of those given up on (`down`, as
+    `store.alerts.down()` reads it) are still configured (health report)."""
     return {
         "configured": len(ctx.settings.webhooks),
         "down": [

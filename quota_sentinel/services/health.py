@@ -25,11 +25,7 @@ def health(ctx: Context, now: float) -> dict[str, Any]:
     is unreachable).
     """
     try:
-        # Three small reads, one round trip each (a failing one is Redis being unreachable).
-        last = ctx.store.last_poll_at()
-        tick = ctx.store.last_tick_at()
-        workers = ctx.jobs.worker_count()
-        webhooks = webhooks_health(ctx)
+        reads = ctx.store.health_reads(ctx.jobs.worker_set)
     except redis.RedisError:
         return {
             "status": "unavailable",
@@ -41,15 +37,15 @@ def health(ctx: Context, now: float) -> dict[str, Any]:
             "workers": None,
             "webhooks": None,
         }
-    tick_age = _age(now, tick)
+    tick_age = _age(now, reads.last_tick_at)
     ticking = tick_age is not None and tick_age <= TICK_LATE_AFTER_S
     return {
         "status": "ok" if ticking else "degraded",
         "redis": "ok",
         "scheduler": "ok" if ticking else "late",
         "version": __version__,
-        "last_poll_age_s": _age(now, last),
+        "last_poll_age_s": _age(now, reads.last_poll_at),
         "last_tick_age_s": tick_age,
-        "workers": workers,
-        "webhooks": webhooks,
+        "workers": reads.workers,
+        "webhooks": webhooks_health(ctx, reads.receivers_down),
     }

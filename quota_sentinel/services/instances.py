@@ -12,6 +12,7 @@ from typing import Any
 from quota_sentinel import errors
 from quota_sentinel.crypto import hash_api_key, new_api_key
 from quota_sentinel.engine import weight_units
+from quota_sentinel.engine.allocation import WEIGHT_UNITS
 from quota_sentinel.services.context import Context
 from quota_sentinel.services.credentials import given_entries, nothing_to_monitor, parse_auth
 from quota_sentinel.services.limits import enforce_rate
@@ -38,6 +39,13 @@ class Caller:
     instance: Instance
     key_hash: str
     reads: Mapping[str, AccountRead] | None = None
+
+
+NO_KEY = "Send your instance's API key in the X-API-Key header."
+UNKNOWN_KEY = (
+    "This API key is unknown, deregistered or expired; register again with POST /v1/instances."
+)
+FOREIGN_KEY = "This API key belongs to another instance."
 
 
 def _ttl_s(ctx: Context, poll_interval_s: int) -> int:
@@ -123,7 +131,7 @@ def authenticate(
         errors.Forbidden: the key belongs to another instance than `instance_id`.
     """
     if not api_key:
-        raise errors.Unauthorized("Send your instance's API key in the X-API-Key header.")
+        raise errors.Unauthorized(NO_KEY)
     key_hash = hash_api_key(api_key)
     reads = None
     if now is None:
@@ -132,12 +140,9 @@ def authenticate(
         found = ctx.store.reads.caller(key_hash, now)
         inst, reads = found if found else (None, None)
     if inst is None:
-        raise errors.Unauthorized(
-            "This API key is unknown, deregistered or expired; register again with "
-            "POST /v1/instances."
-        )
+        raise errors.Unauthorized(UNKNOWN_KEY)
     if instance_id is not None and instance_id != inst.id:
-        raise errors.Forbidden("This API key belongs to another instance.")
+        raise errors.Forbidden(FOREIGN_KEY)
     return Caller(inst, key_hash, reads)
 
 
@@ -148,6 +153,49 @@ def deregister_instance(ctx: Context, caller: Caller) -> None:
     for fp in caller.instance.accounts.values():
         ctx.store.accounts.unsubscribe(fp, caller.instance.id, pipe)
     pipe.execute()
+
+
+def heartbeat(
+    ctx: Context,
+    api_key: str | None,
+    instance_id: str,
+    state: str | None,
+    auth: Mapping[str, Any] | None,
+    now: float,
+) -> dict[str, Any]:
+    """PATCH /v1/instances/{id}/heartbeat for the holder of `api_key`.
+
+    A heartbeat without credentials (what agents send every few minutes) is one round trip
+    (InstanceStore.heartbeat); one with `auth` goes through `record_heartbeat`.
+
+    Raises:
+        errors.Unauthorized: no key, or a key that is unknown, deregistered or expired.
+        errors.Forbidden: the key belongs to another instance than `instance_id`.
+    """
+    if auth:
+        return record_heartbeat(ctx, authenticate(ctx, api_key, instance_id), state, auth, now)
+    if not api_key:
+        raise errors.Unauthorized(NO_KEY)
+    done = ctx.store.instances.heartbeat(
+        hash_api_key(api_key), instance_id, state, now, ctx.settings.heartbeat_factor, WEIGHT_UNITS
+    )
+    if done.foreign:
+        raise errors.Forbidden(FOREIGN_KEY)
+    if done.instance is None:
+        raise errors.Unauthorized(UNKNOWN_KEY)
+    return _heartbeat_reply(done.instance, now, [], [])
+
+
+def _heartbeat_reply(
+    inst: Instance, now: float, refreshed: list[str], warnings: list[str]
+) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "state": inst.state,
+        "expires_in": round(inst.expires_at - now),
+        "refreshed": sorted(refreshed),
+        "warnings": warnings,
+    }
 
 
 def record_heartbeat(
@@ -184,13 +232,7 @@ def record_heartbeat(
     pipe.execute()
     for provider in refreshed:
         _schedule_soon(ctx, inst.accounts[provider], now)
-    return {
-        "status": "ok",
-        "state": renewed.state,
-        "expires_in": round(expires - now),
-        "refreshed": sorted(refreshed),
-        "warnings": warnings,
-    }
+    return _heartbeat_reply(renewed, now, refreshed, warnings)
 
 
 def _schedule_soon(ctx: Context, fp: str, now: float) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -16,6 +18,16 @@ from quota_sentinel.store.locks import Locks
 from quota_sentinel.store.ratelimit import RateLimiter
 from quota_sentinel.store.reads import Reads
 from quota_sentinel.store.snapshots import SnapshotStore
+
+
+@dataclass(frozen=True)
+class HealthReads:
+    """What a health report reads, in one round trip (Store.health_reads)."""
+
+    last_poll_at: float | None
+    last_tick_at: float | None
+    workers: int
+    receivers_down: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -73,3 +85,20 @@ class Store:
     def last_tick_at(self) -> float | None:
         value = self.r.get(self.keys.last_tick())
         return float(value) if value else None
+
+    def health_reads(self, worker_set: str) -> HealthReads:
+        """The latest poll and scheduler tick, the size of RQ's worker set `worker_set` and the
+        webhook receivers given up on, in one round trip (O(1) in instances and accounts, but
+        for the receivers given up on)."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.get(self.keys.last_poll())
+        pipe.get(self.keys.last_tick())
+        pipe.scard(worker_set)
+        pipe.hgetall(self.keys.receivers_down())
+        last, tick, workers, down = pipe.execute()
+        return HealthReads(
+            float(last) if last else None,
+            float(tick) if tick else None,
+            int(workers),
+            {k: json.loads(v) for k, v in down.items()},
+        )

@@ -36,24 +36,25 @@ class Account:
     last_attempt_at: float | None = None
 
 
+def account_keys(k: Keys, fp: str) -> list[str]:
+    """Every key of one account, subscribers second and weights last (what TOUCH_LUA takes)."""
+    return [
+        k.account(fp),
+        k.subscribers(fp),
+        k.snapshot(fp),
+        k.samples(fp),
+        k.history(fp),
+        k.alert_state(fp),
+        k.weights(fp),
+    ]
+
+
 class AccountStore:
     def __init__(self, r: redis.Redis, keys: Keys) -> None:
         self.r = r
         self.keys = keys
         self._set_fields = r.register_script(_SET_FIELDS)
         self._prune = r.register_script(PRUNE_LUA)
-
-    def _account_keys(self, fp: str) -> list[str]:
-        k = self.keys
-        return [
-            k.account(fp),
-            k.subscribers(fp),
-            k.snapshot(fp),
-            k.samples(fp),
-            k.history(fp),
-            k.alert_state(fp),
-            k.weights(fp),
-        ]
 
     def upsert(self, account: Account, pipe: redis.client.Pipeline) -> None:
         """Queues writing provider, options and credentials (state and poll times are kept)."""
@@ -77,7 +78,7 @@ class AccountStore:
     ) -> None:
         """Queues adding/renewing a subscriber with its weight (engine WEIGHT_UNITS of its state;
         it replaces the one it had) and re-expiring all of the account's keys."""
-        keys = self._account_keys(fp)
+        keys = account_keys(self.keys, fp)
         args = [instance_id, repr(expires_at), repr(now), ACCOUNT_GRACE_S, weight]
         # EVAL, not EVALSHA: a pipeline holding a registered script first asks Redis whether the
         # script is loaded, one more round trip per request.

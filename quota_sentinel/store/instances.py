@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import redis
 
+from quota_sentinel.store.accounts import account_keys
 from quota_sentinel.store.compact import ZsetPruner
-from quota_sentinel.store.keys import Keys
+from quota_sentinel.store.keys import ACCOUNT_GRACE_S, Keys
+from quota_sentinel.store.weights import FUNCTIONS_LUA
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,57 @@ return out
 """
 
 
+# A heartbeat without credentials, in one round trip: the key's instance, which must be the one
+# named, gets its state (or keeps it), heartbeat time and expiry, and renews every TTL it covers
+# and its subscription (with its state's weight) to each of its accounts, as touch() and
+# AccountStore.subscribe() do. KEYS: the api-key entry, the instance index. ARGV: the instance
+# key with an empty id, the instance id named, the new state or '', now, the heartbeat factor,
+# the account grace (s), {state: weight units} as JSON, the account keys as JSON [before, after]
+# pairs around the fingerprint. Returns false (no such key or instance), {'forbidden'} (the key
+# is another instance's; nothing written) or {'ok', HGETALL of the renewed instance}.
+_HEARTBEAT = (
+    FUNCTIONS_LUA
+    + """
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+if id ~= ARGV[2] then return {'forbidden'} end
+local ikey = ARGV[1] .. id
+local interval = redis.call('HGET', ikey, 'poll_interval_s')
+if not interval then return false end
+local state = ARGV[3]
+if state == '' then state = redis.call('HGET', ikey, 'state') end
+local w = cjson.decode(ARGV[7])[state]
+if not w then return redis.error_reply('unknown subscriber state ' .. state) end
+local ttl = math.ceil(tonumber(interval) * tonumber(ARGV[5]))
+if ttl < 1 then ttl = 1 end
+local expires = string.format('%.17g', tonumber(ARGV[4]) + ttl)
+redis.call('HSET', ikey, 'state', state, 'heartbeat_at', ARGV[4], 'expires_at', expires)
+redis.call('EXPIRE', ikey, ttl)
+redis.call('SET', KEYS[1], id, 'EX', ttl)
+redis.call('ZADD', KEYS[2], expires, id)
+local templates = cjson.decode(ARGV[8])
+for _, fp in pairs(cjson.decode(redis.call('HGET', ikey, 'accounts'))) do
+  local ks = {}
+  for i, t in ipairs(templates) do ks[i] = t[1] .. fp .. t[2] end
+  touch_subscriber(ks, id, expires, ARGV[4], ARGV[6], w)
+end
+return {'ok', redis.call('HGETALL', ikey)}
+"""
+)
+
+# Splits the account keys around their fingerprint (for _HEARTBEAT, which builds them in Lua).
+_FP_MARK = "\x00"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What InstanceStore.heartbeat did: `instance` renewed, or None with `foreign` telling
+    whether the key belongs to another instance (else it is unknown or expired)."""
+
+    instance: Instance | None
+    foreign: bool = False
+
+
 class InstanceStore:
     """Reads and writes instances; every write sets the TTL in the same MULTI/EXEC."""
 
@@ -99,6 +152,9 @@ class InstanceStore:
         self.keys = keys
         self._by_key = r.register_script(_BY_KEY)
         self._live = r.register_script(_LIVE)
+        self._heartbeat = r.register_script(_HEARTBEAT)
+        templates = [key.split(_FP_MARK) for key in account_keys(keys, _FP_MARK)]
+        self._account_templates = json.dumps(templates)
         self._pruner = ZsetPruner(r)
 
     def save(
@@ -163,6 +219,37 @@ class InstanceStore:
         pipe.expire(ikey, inst.ttl_s)
         pipe.set(self.keys.api_key(key_hash), inst.id, ex=inst.ttl_s)
         pipe.zadd(self.keys.instances(), {inst.id: inst.expires_at})
+
+    def heartbeat(
+        self,
+        key_hash: str,
+        instance_id: str,
+        state: str | None,
+        now: float,
+        heartbeat_factor: float,
+        weight_units: dict[str, int],
+    ) -> Heartbeat:
+        """Renews instance `instance_id` if the API key (by hash) is its own, in one round trip:
+        new state (None keeps it), heartbeat time, expiry (now + its poll interval × the
+        factor, as registration sets it), every TTL and its subscriptions (_HEARTBEAT)."""
+        reply = self._heartbeat(
+            keys=[self.keys.api_key(key_hash), self.keys.instances()],
+            args=[
+                self.keys.instance(""),
+                instance_id,
+                state or "",
+                repr(now),
+                repr(heartbeat_factor),
+                ACCOUNT_GRACE_S,
+                json.dumps(weight_units),
+                self._account_templates,
+            ],
+        )
+        if not reply:
+            return Heartbeat(None)
+        if reply[0] == "forbidden":
+            return Heartbeat(None, foreign=True)
+        return Heartbeat(instance_from_reply(instance_id, reply[1]))
 
     def delete(self, instance_id: str, key_hash: str, pipe: redis.client.Pipeline) -> None:
         """Queues the removal of the instance, its API key and its index entry on `pipe`."""

@@ -68,6 +68,25 @@ local function set_weight(subs, weights, id, w)
   end
   redis.call('HINCRBY', weights, TOTAL, w - old)
 end
+-- touch_subscriber: adds/renews one subscriber (id, expiry, weight), prunes expired ones and
+-- sets every key of the account to expire `grace` after its longest-lived subscriber. `keys`:
+-- the account's keys, subscribers second and weights last. Returns that TTL.
+local function touch_subscriber(keys, id, expires, now, grace, w)
+  local subs, weights = keys[2], keys[#keys]
+  prune(subs, weights, now)
+  set_weight(subs, weights, id, w)
+  redis.call('ZADD', subs, expires, id)
+  local top = redis.call('ZREVRANGE', subs, 0, 0, 'WITHSCORES')
+  local ttl = 1
+  if top[2] then
+    ttl = math.ceil(tonumber(top[2]) - tonumber(now) + tonumber(grace))
+    if ttl < 1 then ttl = 1 end
+  end
+  for i = 1, #keys do
+    if redis.call('EXISTS', keys[i]) == 1 then redis.call('EXPIRE', keys[i], ttl) end
+  end
+  return ttl
+end
 """
 )
 
@@ -79,20 +98,7 @@ end
 TOUCH_LUA = (
     FUNCTIONS_LUA
     + """
-local subs, weights = KEYS[2], KEYS[#KEYS]
-prune(subs, weights, ARGV[3])
-set_weight(subs, weights, ARGV[1], tonumber(ARGV[5]))
-redis.call('ZADD', subs, ARGV[2], ARGV[1])
-local top = redis.call('ZREVRANGE', subs, 0, 0, 'WITHSCORES')
-local ttl = 1
-if top[2] then
-  ttl = math.ceil(tonumber(top[2]) - tonumber(ARGV[3]) + tonumber(ARGV[4]))
-  if ttl < 1 then ttl = 1 end
-end
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ttl) end
-end
-return ttl
+return touch_subscriber(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]))
 """
 )
 

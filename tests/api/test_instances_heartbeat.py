@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from quota_sentinel.crypto import hash_api_key
+from quota_sentinel.engine.allocation import WEIGHT_UNITS
 from tests.api.helpers import (
     CLAUDE_FLAT,
     account_hashes,
@@ -95,3 +96,72 @@ def test_heartbeat_warns_when_auth_is_for_a_provider_the_instance_lacks(client, 
     assert any("copilot" in w and "register again" in w for w in body["warnings"])
     assert len(account_hashes(ctx, redis_client)) == 1
     assert stored_secret(ctx, fp) == {"key": "zai-test-key"}
+
+
+def test_heartbeat_sets_the_new_states_weight_in_every_account(client, ctx, redis_client):
+    reg = register(client, poll_interval=60)
+    other = register(client, poll_interval=60)  # same Z.ai key: one account, two subscribers
+    fp = fingerprints(client, reg["api_key"])["zai"]
+    weights = ctx.store.keys.weights(fp)
+    assert redis_client.hget(weights, "_total") == "20"
+
+    assert heartbeat(client, reg, state="paused").status_code == 200
+
+    assert redis_client.hget(weights, reg["instance_id"]) == str(WEIGHT_UNITS["paused"])
+    assert redis_client.hget(weights, "_total") == str(WEIGHT_UNITS["paused"] + 10)
+    assert heartbeat(client, reg, state="active").status_code == 200
+    assert redis_client.hget(weights, reg["instance_id"]) is None  # active: the default weight
+    assert redis_client.hget(weights, "_total") == "20"
+    assert other["instance_id"] != reg["instance_id"]
+
+
+def test_heartbeat_with_another_instances_key_writes_nothing(client, ctx, clock, redis_client):
+    reg = register(client, poll_interval=60)
+    intruder = register(client, poll_interval=60)
+    fp = fingerprints(client, reg["api_key"])["zai"]
+    keys = ctx.store.keys
+    before = (
+        redis_client.hgetall(keys.instance(reg["instance_id"])),
+        redis_client.zscore(keys.subscribers(fp), reg["instance_id"]),
+        redis_client.hgetall(keys.weights(fp)),
+    )
+    clock.advance(30)
+
+    response = client.patch(
+        f"/v1/instances/{reg['instance_id']}/heartbeat",
+        json={"state": "paused"},
+        headers=key_header(intruder["api_key"]),
+    )
+
+    assert response.status_code == 403
+    assert "another instance" in response.get_json()["message"]
+    after = (
+        redis_client.hgetall(keys.instance(reg["instance_id"])),
+        redis_client.zscore(keys.subscribers(fp), reg["instance_id"]),
+        redis_client.hgetall(keys.weights(fp)),
+    )
+    assert after == before
+
+
+def test_heartbeat_of_an_expired_instance_is_401(client, ctx, redis_client):
+    reg = register(client)
+    redis_client.delete(ctx.store.keys.instance(reg["instance_id"]))  # its hash gone first
+
+    response = heartbeat(client, reg)
+
+    assert response.status_code == 401
+    assert "register again" in response.get_json()["message"]
+
+
+def test_heartbeat_without_credentials_is_one_round_trip(client, redis_client):
+    reg = register(client, poll_interval=60)
+    heartbeat(client, reg)  # loads the script
+    redis_client.config_resetstat()
+
+    assert heartbeat(client, reg, state="idle").status_code == 200
+
+    stats = redis_client.info("commandstats")
+    sent = {name: s["calls"] for name, s in stats.items() if name != "cmdstat_config"}
+    # One EVALSHA from the app; everything else ran inside it (and is counted under its name).
+    assert sent.get("cmdstat_evalsha") == 1, sent
+    assert "cmdstat_multi" not in sent and "cmdstat_exec" not in sent, sent

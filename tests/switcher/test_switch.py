@@ -89,6 +89,7 @@ def test_a_red_provider_interrupts_the_recovery_count(up: Upstreams, commented: 
 
 def test_all_fallbacks_unhealthy_stays(up: Upstreams, tmp_path: Path):
     project = make_project(tmp_path, "strict.json", "opencode.json")
+    _seed_deepseek_reference(up, project)
     up.zai_red()
     up.deepseek_red()
     result = run(up, project, "--once")
@@ -105,6 +106,7 @@ def test_all_fallbacks_unhealthy_stays(up: Upstreams, tmp_path: Path):
 
 
 def test_an_unmonitored_fallback_provider_counts_as_green(up: Upstreams, commented: Project):
+    _seed_deepseek_reference(up, commented)
     up.zai_red()
     up.deepseek_red()  # the sidecar's first fallback is out; minimax is not monitored here
     result = run(up, commented, "--once")
@@ -254,3 +256,10 @@ def test_a_symlinked_config_is_switched_through_the_link(up: Upstreams, commente
     assert run(up, commented, "--once").exit_code == 0
     assert commented.config.is_symlink()
     assert BUILD_LINE.replace(ZAI.encode(), DEEPSEEK.encode()) in real.read_bytes()
+
+
+def _seed_deepseek_reference(up: Upstreams, project: Project) -> None:
+    """DeepSeek's usage is measured against the first balance polled: poll it once while
+    GREEN, so the later lower balance reads as spent, whichever test of the module runs first."""
+    first = run(up, project, "--once")
+    assert first.exit_code == 0, first.output
