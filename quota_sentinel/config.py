@@ -17,6 +17,9 @@ from quota_sentinel.errors import ConfigError
 PREFIX = "QUOTA_SENTINEL_"
 
 MIN_POLL_INTERVAL_S = 30
+# QUOTA_SENTINEL_MIN_POLL_INTERVAL may lower the floor to this, for tests and benchmarks only
+# (docs/architecture.md §4): a deployment keeps MIN_POLL_INTERVAL_S.
+TEST_MIN_POLL_INTERVAL_S = 5
 
 # Providers whose upstream host can be moved with QUOTA_SENTINEL_<NAME>_BASE_URL
 # (docs/architecture.md §4).
@@ -103,6 +106,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("host", _P + "HOST"),
     Variable("port", _P + "PORT", int, 1, 65535),
     Variable("poll_interval_s", _P + "POLL_INTERVAL", int, MIN_POLL_INTERVAL_S, 86400),
+    Variable(
+        "min_poll_interval_s",
+        _P + "MIN_POLL_INTERVAL",
+        int,
+        TEST_MIN_POLL_INTERVAL_S,
+        MIN_POLL_INTERVAL_S,
+    ),
     Variable("safety_margin_min", _P + "SAFETY_MARGIN_MIN", float, 0, 10080),
     Variable("overcommit", _P + "OVERCOMMIT", float, 1.0, 100.0),
     Variable("heartbeat_factor", _P + "HEARTBEAT_FACTOR", float, 1.0, 1000.0),
@@ -140,6 +150,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7878
     poll_interval_s: int = 300
+    # The floor of a registration's poll_interval; lowered only by tests and benchmarks.
+    min_poll_interval_s: int = MIN_POLL_INTERVAL_S
     safety_margin_min: float = 30.0
     overcommit: float = 1.5
     heartbeat_factor: float = 3.0

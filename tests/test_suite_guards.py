@@ -151,3 +151,20 @@ def test_skipped_browser_tests_are_named_in_the_summary_with_the_install_command
     assert done.returncode == 0, done.stdout + done.stderr
     assert "browser tests skipped" in done.stdout
     assert "`sudo apt-get install chromium`" in done.stdout
+
+
+def test_the_files_xdist_starts_first_exist():
+    from tests.conftest import LONGEST_FIRST
+
+    missing = [name for name in LONGEST_FIRST if not (ROOT / name).is_file()]
+    assert not missing, f"tests/conftest.py LONGEST_FIRST names files that are gone: {missing}"
+
+
+def test_each_xdist_worker_gets_a_db_of_its_own_on_a_given_redis_url():
+    from tests.conftest import _worker_db_url
+
+    assert _worker_db_url("redis://127.0.0.1:6379", 0) == "redis://127.0.0.1:6379/0"
+    assert _worker_db_url("redis://127.0.0.1:6379/2", 3) == "redis://127.0.0.1:6379/5"
+    assert _worker_db_url("rediss://:pw@127.0.0.1:6380/1", 1) == "rediss://:pw@127.0.0.1:6380/2"
+    assert _worker_db_url("unix:///tmp/r.sock", 2) == "unix:///tmp/r.sock?db=2"
+    assert _worker_db_url("unix:///tmp/r.sock?db=1", 2) == "unix:///tmp/r.sock?db=3"

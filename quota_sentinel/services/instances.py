@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quota_sentinel import errors
-from quota_sentinel.config import MIN_POLL_INTERVAL_S
 from quota_sentinel.crypto import hash_api_key, new_api_key
 from quota_sentinel.engine import weight_units
 from quota_sentinel.engine.allocation import WEIGHT_UNITS
@@ -78,7 +77,8 @@ def register_instance(
     if not parsed.credentials and given_entries(body.get("auth")):
         raise nothing_to_monitor(parsed.warnings)
     interval = max(
-        int(body.get("poll_interval") or ctx.settings.poll_interval_s), MIN_POLL_INTERVAL_S
+        int(body.get("poll_interval") or ctx.settings.poll_interval_s),
+        ctx.settings.min_poll_interval_s,
     )
     expires = now + _ttl_s(ctx, interval)
     instance_id = secrets.token_hex(16)

@@ -181,8 +181,9 @@ def test_credentials_that_turn_up_later_register_the_account(tmp_path, claude_fa
 
 
 def test_yellow_keeps_prompts_but_refuses_subagents(tmp_path, claude_fake, sentinel):
-    # 10 %/h from 72.5 % reaches the cap of 80 in 45 min: inside twice the 30-min margin.
-    claude_fake.burn(72.5, 10.0)
+    # 40 %/h from 50 % reaches the cap of 80 in 45 min: inside twice the 30-min margin. A fast
+    # burn is told from zero in a few polls (at 10 %/h it took a minute and a half of them).
+    claude_fake.burn(50.0, 40.0)
     project = _project(tmp_path, claude_fake, sentinel.url)
 
     line = _session_says(project, "quota-sentinel says PROCEED_SMALL_ONLY:")

@@ -211,6 +211,23 @@ def test_register_raises_poll_interval_to_the_floor(client, ctx, asked, granted)
     assert ctx.store.instances.get(reg["instance_id"]).poll_interval_s == granted
 
 
+@pytest.fixture
+def lowered_floor(env: dict[str, str]) -> None:
+    """The tests-and-benchmarks knob lowers the floor to 10 s (list it before `ctx`)."""
+    env["QUOTA_SENTINEL_MIN_POLL_INTERVAL"] = "10"
+
+
+@pytest.mark.parametrize(("asked", "granted"), [(5, 10), (10, 10), (29, 29)])
+def test_the_test_knob_lowers_the_floor_and_still_raises_to_it(
+    lowered_floor, client, ctx, asked, granted
+):
+    assert ctx.settings.min_poll_interval_s == 10
+    reg = register(client, poll_interval=asked)
+
+    assert reg["poll_interval"] == granted
+    assert ctx.store.instances.get(reg["instance_id"]).poll_interval_s == granted
+
+
 def test_register_uses_settings_poll_interval_when_none_given(client, ctx):
     reg = register(client)
 

@@ -122,5 +122,13 @@ def install() -> None:
     socket.gethostbyname_ex = guarded_byname_ex
 
 
-if os.environ.get(ENV):
+# A Python child started with the guard's PYTHONPATH (a pytest-xdist worker is one) ran this file
+# as `sitecustomize` at start-up; imported again as tests.netguard.sitecustomize it must be that
+# same module, so that there is one NetworkGuardError class and one installed guard.
+_early = sys.modules.get("sitecustomize")
+if __name__ != "sitecustomize" and os.path.realpath(getattr(_early, "__file__", None) or "") == (
+    os.path.realpath(__file__)
+):
+    sys.modules[__name__] = _early
+elif os.environ.get(ENV):
     install()

@@ -136,7 +136,8 @@ class Web(Proc):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", "1", "--threads", "4", "--timeout", "60"]  # fmt: skip
+                "--workers", "1", "--threads", "4", "--timeout", "60",
+                "--no-control-socket"]  # fmt: skip
         super().__init__(name, argv, env, folder)
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:

@@ -38,7 +38,10 @@ def test_daemon_sends_fresh_tokens_switches_and_deregisters_on_sigterm(
     up.zai_red()
     daemon = start_daemon(up, project, "--json")
     try:
-        time.sleep(3)  # a few cycles with a DeepSeek key the fake refuses: nowhere to go
+        # Two cycles with a DeepSeek key the fake refuses (one JSON line each): nowhere to go.
+        # Read, not slept for: a busy machine may take seconds to start the daemon.
+        seen = [daemon.stdout.readline(), daemon.stdout.readline()]
+        assert all(line.endswith("\n") for line in seen), (seen, daemon.stderr.read())
         assert json.loads(project.config.read_text())["agent"]["build"]["model"] == ZAI
         fresh = {"zai-coding-plan": {"key": ZAI_KEY}, "deepseek": {"key": DS_KEY}}
         project.auth_json.write_text(json.dumps(fresh))  # e.g. the user logged in again
@@ -52,8 +55,9 @@ def test_daemon_sends_fresh_tokens_switches_and_deregisters_on_sigterm(
     finally:
         daemon.kill()
     assert daemon.returncode == 0, err
-    cycles = [json.loads(line) for line in out.splitlines()]
+    cycles = [json.loads(line) for line in "".join(seen).splitlines() + out.splitlines()]
     assert "deepseek UNKNOWN" in cycles[0]["providers"]["deepseek"]["detail"]
+    assert "deepseek UNKNOWN" in cycles[1]["providers"]["deepseek"]["detail"]
     assert [c["changes"][0]["to"] for c in cycles if c["changes"]] == [DEEPSEEK]
     assert json.loads(project.config.read_text())["agent"]["build"]["model"] == DEEPSEEK
     assert up.server.instance_status(cycles[0]["instance_id"]) == 404
