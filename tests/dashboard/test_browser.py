@@ -5,6 +5,7 @@ arrive without a reload. Screenshots go to tests/artifacts/."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,14 @@ def _card(page: Any, fp: str) -> Any:
 
 
 def _colour(locator: Any, prop: str) -> str:
-    return locator.evaluate(f"(node) => getComputedStyle(node).{prop}")
+    """The computed `prop` of the node; with ?refresh=1 the page may replace the node between
+    finding and reading it (a detached node computes ''), so that is "not yet", not an answer."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        value = locator.evaluate(f"(node) => node.isConnected ? getComputedStyle(node).{prop} : ''")
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
 
 
 def _sign_in(page: Any, url: str) -> None:
