@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from quota_sentinel.store.accounts import AccountStore
-from quota_sentinel.store.alerts import AlertStore
+from quota_sentinel.store.alerts import AlertStore, decode_down
 from quota_sentinel.store.counters import PollCounts
 from quota_sentinel.store.due import DueQueue
 from quota_sentinel.store.instances import InstanceStore
@@ -100,5 +99,5 @@ class Store:
             float(last) if last else None,
             float(tick) if tick else None,
             int(workers),
-            {k: json.loads(v) for k, v in down.items()},
+            decode_down(down),
         )

@@ -89,5 +89,9 @@ class AlertStore:
 
     def down(self) -> dict[str, dict[str, Any]]:
         """receiver id → {label, since, alert} of every receiver given up on."""
-        raw = self.r.hgetall(self.keys.receivers_down())
-        return {k: json.loads(v) for k, v in raw.items()}
+        return decode_down(self.r.hgetall(self.keys.receivers_down()))
+
+
+def decode_down(raw: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The receivers-given-up-on hash as read from Redis → receiver id → its record."""
+    return {k: json.loads(v) for k, v in raw.items()}
